@@ -1,0 +1,95 @@
+#include "cli_common.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+#include <random>
+
+#include "core/error.hpp"
+
+#ifndef SHARDWISE_VERSION
+#define SHARDWISE_VERSION "unknown"
+#endif
+
+namespace shardwise::cli {
+namespace {
+
+std::int64_t parse_int(const std::string& token, const std::string& what, const std::string& whole) {
+  std::int64_t value = 0;
+  const char* end = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), end, value);
+  check_arg(ec == std::errc() && ptr == end && !token.empty(), "{} '{}' is not an integer list of the allowed form",
+            what, whole);
+  return value;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t pos = text.find(sep, start);
+    parts.push_back(text.substr(start, pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return parts;
+}
+
+}  // namespace
+
+std::array<std::int64_t, 2> parse_pair(const std::string& text, const std::string& what) {
+  const auto parts = split(text, 'x');
+  check_arg(parts.size() == 1 || parts.size() == 2, "{} '{}': expected N or AxB", what, text);
+  const std::int64_t a = parse_int(parts[0], what, text);
+  const std::int64_t b = parts.size() == 2 ? parse_int(parts[1], what, text) : a;
+  return {a, b};
+}
+
+std::array<std::int64_t, 4> parse_padding(const std::string& text) {
+  const auto parts = split(text, ',');
+  if (parts.size() == 4)
+    return {parse_int(parts[0], "--padding", text), parse_int(parts[1], "--padding", text),
+            parse_int(parts[2], "--padding", text), parse_int(parts[3], "--padding", text)};
+  check_arg(parts.size() == 1, "--padding '{}': expected P, PHxPW or T,B,L,R", text);
+  const auto [h, w] = parse_pair(text, "--padding");
+  return {h, h, w, w};
+}
+
+std::vector<std::int64_t> parse_list(const std::string& text, const std::string& what) {
+  std::vector<std::int64_t> out;
+  for (const auto& part : split(text, ',')) out.push_back(parse_int(part, what, text));
+  return out;
+}
+
+std::vector<float> random_normal(std::size_t count, std::uint64_t seed) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> values(count);
+  for (auto& v : values) v = dist(engine);
+  return values;
+}
+
+int run(int argc, const char* const* argv) {
+  CLI::App app{"shardwise: depthwise conv2d the way TT-Metal / TT-NN runs it, on a device model"};
+  app.set_version_flag("--version", std::string("shardwise ") + SHARDWISE_VERSION);
+  app.require_subcommand(1);
+  add_convert_command(app);
+  add_reference_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const InvalidArgument& e) {
+    std::cerr << "shardwise: error: " << e.what() << "\n";
+    return 2;
+  } catch (const DeviceError& e) {
+    std::cerr << "shardwise: device error: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "shardwise: failed: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace shardwise::cli

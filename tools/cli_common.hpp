@@ -1,0 +1,32 @@
+#pragma once
+// Pieces shared by the shardwise subcommands: value parsers and the entry point.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace shardwise::cli {
+
+// "3" -> {3, 3}; "3x5" -> {3, 5}. `what` names the flag in errors.
+std::array<std::int64_t, 2> parse_pair(const std::string& text, const std::string& what);
+// "1" -> all four; "1x2" -> {top=1, bottom=1, left=2, right=2}; "t,b,l,r".
+std::array<std::int64_t, 4> parse_padding(const std::string& text);
+// "a,b,..." of positive integers.
+std::vector<std::int64_t> parse_list(const std::string& text, const std::string& what);
+
+// Standard-normal values from a seeded generator (identical for equal seeds).
+std::vector<float> random_normal(std::size_t count, std::uint64_t seed);
+
+// Subcommands register themselves here.
+void add_convert_command(CLI::App& app);
+void add_reference_command(CLI::App& app);
+
+// Parses and runs. Returns the process exit code: 0 success, 2 bad input, 3 device
+// failure, 1 anything else. Never throws.
+int run(int argc, const char* const* argv);
+
+}  // namespace shardwise::cli

@@ -1,0 +1,106 @@
+// shardwise reference: the double-precision reference conv on a case, with a summary.
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "core/bfloat16.hpp"
+#include "core/error.hpp"
+#include "npy.hpp"
+#include "ops/reference/conv2d_reference.hpp"
+
+namespace shardwise::cli {
+namespace {
+
+struct ReferenceOptions {
+  std::int64_t batch = 1, channels = 64, height = 8, width = 8;
+  std::int64_t groups = -1;  // -1: depthwise (groups = channels)
+  std::string kernel = "3", stride = "1", padding = "1", dilation = "1", activation = "none";
+  bool bias = false;
+  std::uint64_t seed = 0;
+  bool json = false;
+  std::string save_output;
+};
+
+void run_reference(const ReferenceOptions& o) {
+  reference::Conv2dParams p;
+  p.batch = o.batch;
+  p.in_channels = p.out_channels = o.channels;
+  p.height = o.height;
+  p.width = o.width;
+  p.groups = o.groups < 0 ? o.channels : o.groups;
+  const auto kernel = parse_pair(o.kernel, "--kernel");
+  p.kernel_h = kernel[0];
+  p.kernel_w = kernel[1];
+  const auto stride = parse_pair(o.stride, "--stride");
+  const auto dilation = parse_pair(o.dilation, "--dilation");
+  const auto pad = parse_padding(o.padding);
+  p.stride_h = stride[0];
+  p.stride_w = stride[1];
+  p.dilation_h = dilation[0];
+  p.dilation_w = dilation[1];
+  p.pad_top = pad[0];
+  p.pad_bottom = pad[1];
+  p.pad_left = pad[2];
+  p.pad_right = pad[3];
+  p.activation = parse_activation(o.activation);
+  p.validate();
+
+  // bfloat16-representable inputs, as a bfloat16 run would see them.
+  auto to_bf16 = [](std::vector<float> v) {
+    for (auto& x : v) x = round_to_bfloat16(x);
+    return v;
+  };
+  const auto input = to_bf16(random_normal(static_cast<std::size_t>(p.batch * p.in_channels * p.height * p.width), o.seed));
+  const auto weight = to_bf16(random_normal(
+      static_cast<std::size_t>(p.out_channels * (p.in_channels / p.groups) * p.kernel_h * p.kernel_w), o.seed + 1));
+  std::vector<float> bias;
+  if (o.bias) bias = to_bf16(random_normal(static_cast<std::size_t>(p.out_channels), o.seed + 2));
+
+  const std::vector<double> out = reference::conv2d(p, input, weight, bias);
+  const auto [lo, hi] = std::minmax_element(out.begin(), out.end());
+  double sum = 0;
+  for (double v : out) sum += v;
+  const std::vector<std::int64_t> shape{p.batch, p.out_channels, p.out_height(), p.out_width()};
+
+  if (!o.save_output.empty()) npy::save(o.save_output, shape, std::vector<float>(out.begin(), out.end()));
+  if (o.json) {
+    nlohmann::json j = {{"output_shape", shape}, {"min", *lo}, {"max", *hi}, {"sum", sum}, {"groups", p.groups}};
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << fmt::format(
+      "reference conv2d (double precision)\n"
+      "  input    [N={}, C={}, H={}, W={}]  groups={}  kernel {}x{}  stride {}x{}  padding t{} b{} l{} r{}  "
+      "dilation {}x{}  activation {}{}\n"
+      "  output   [{}]\n"
+      "  values   min {:.6g}  max {:.6g}  sum {:.9g}\n",
+      p.batch, p.in_channels, p.height, p.width, p.groups, p.kernel_h, p.kernel_w, p.stride_h, p.stride_w, p.pad_top,
+      p.pad_bottom, p.pad_left, p.pad_right, p.dilation_h, p.dilation_w, to_string(p.activation),
+      o.bias ? "  bias" : "", fmt::join(shape, ", "), *lo, *hi, sum);
+}
+
+}  // namespace
+
+void add_reference_command(CLI::App& app) {
+  auto o = std::make_shared<ReferenceOptions>();
+  CLI::App* cmd = app.add_subcommand("reference", "Run the double-precision reference conv2d on random inputs");
+  cmd->add_option("--batch", o->batch, "batch size")->capture_default_str();
+  cmd->add_option("--channels", o->channels, "input = output channels")->capture_default_str();
+  cmd->add_option("--groups", o->groups, "groups (default: channels, i.e. depthwise)");
+  cmd->add_option("--height", o->height, "input height")->capture_default_str();
+  cmd->add_option("--width", o->width, "input width")->capture_default_str();
+  cmd->add_option("--kernel", o->kernel, "K or KHxKW")->capture_default_str();
+  cmd->add_option("--stride", o->stride, "S or SHxSW")->capture_default_str();
+  cmd->add_option("--padding", o->padding, "P, PHxPW or T,B,L,R")->capture_default_str();
+  cmd->add_option("--dilation", o->dilation, "D or DHxDW")->capture_default_str();
+  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
+  cmd->add_flag("--bias", o->bias, "add a random bias");
+  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
+  cmd->add_flag("--json", o->json, "print one JSON object");
+  cmd->add_option("--save-output", o->save_output, "write the output as float32 NCHW .npy");
+  cmd->callback([o] { run_reference(*o); });
+}
+
+}  // namespace shardwise::cli

@@ -1,0 +1,3 @@
+#include "cli_common.hpp"
+
+int main(int argc, char** argv) { return shardwise::cli::run(argc, argv); }
