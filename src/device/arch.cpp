@@ -1,0 +1,69 @@
+#include "device/arch.hpp"
+
+#include <fstream>
+#include <thread>
+
+#include "core/error.hpp"
+
+namespace shardwise {
+namespace {
+
+constexpr std::uint64_t kGiB = 1ull << 30;
+
+// Firmware region at the bottom of L1. The chip's exact figure depends on the firmware
+// release; the model reserves a fixed 100 KiB so that address 0 is never valid for ops.
+constexpr std::uint32_t kL1FirmwareBytes = 100 * 1024;
+constexpr std::uint32_t kL1SmallBytes = 16 * 1024;  // as the reference's test suite opens the device
+
+std::uint32_t host_l2_bytes() {
+  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index2/size");
+  std::string text;
+  if (in >> text && !text.empty()) {
+    std::uint32_t value = 0;
+    try {
+      value = static_cast<std::uint32_t>(std::stoul(text));
+    } catch (...) {
+      return 1u << 20;
+    }
+    const char unit = text.back();
+    if (unit == 'K') value *= 1024;
+    if (unit == 'M') value *= 1024 * 1024;
+    if (value >= 256 * 1024) return value;
+  }
+  return 1u << 20;
+}
+
+}  // namespace
+
+Arch arch_preset(std::string_view name, const ArchOverrides& overrides) {
+  Arch arch;
+  if (name == "wormhole_b0") {
+    arch = Arch{"wormhole_b0", 8, 8, 12, kGiB, 1'499'136, kL1FirmwareBytes, kL1SmallBytes, 32, 16, 16};
+  } else if (name == "blackhole") {
+    arch = Arch{"blackhole", 13, 10, 8, kGiB, 1'499'136, kL1FirmwareBytes, kL1SmallBytes, 64, 64, 16};
+  } else if (name == "host") {
+    const unsigned threads = std::thread::hardware_concurrency();
+    // A host "core" keeps the firmware and L1_SMALL regions small: its whole L1 is a
+    // cache-sized working set.
+    arch = Arch{"host", threads == 0 ? 1u : threads, 1, 1, 64 * kGiB, host_l2_bytes(), 1024, 4096, 32, 16, 16};
+  } else {
+    throw InvalidArgument(fmt::format("unknown arch '{}': allowed are wormhole_b0, blackhole, host", name));
+  }
+  if (overrides.grid_x) {
+    check_arg(*overrides.grid_x >= 1 && *overrides.grid_x <= 64, "grid x = {} must be between 1 and 64", *overrides.grid_x);
+    arch.grid_x = *overrides.grid_x;
+  }
+  if (overrides.grid_y) {
+    check_arg(*overrides.grid_y >= 1 && *overrides.grid_y <= 64, "grid y = {} must be between 1 and 64", *overrides.grid_y);
+    arch.grid_y = *overrides.grid_y;
+  }
+  if (overrides.l1_size) {
+    const std::uint32_t minimum = arch.l1_unreserved_base + kSemaphoreSlots * kSemaphoreStride + arch.l1_small_size + 4096;
+    check_arg(*overrides.l1_size >= minimum && *overrides.l1_size <= (1u << 30),
+              "L1 size {} must be between {} and 2^30 bytes on {}", *overrides.l1_size, minimum, arch.name);
+    arch.l1_size = *overrides.l1_size;
+  }
+  return arch;
+}
+
+}  // namespace shardwise

@@ -1,0 +1,32 @@
+#include "device/buffer.hpp"
+
+#include "core/error.hpp"
+#include "device/device.hpp"
+
+namespace shardwise {
+
+Buffer::Buffer(Device& device, BufferConfig config, std::uint64_t address, std::uint32_t aligned_page_size,
+               std::uint64_t bytes_per_bank)
+    : device_(device),
+      config_(std::move(config)),
+      address_(address),
+      aligned_page_size_(aligned_page_size),
+      bytes_per_bank_(bytes_per_bank) {}
+
+Buffer::~Buffer() { device_.deallocate(*this); }
+
+const BufferShardLayout& Buffer::shards() const {
+  if (!config_.shards) throw InvalidArgument(fmt::format("buffer '{}' is not sharded", config_.name));
+  return *config_.shards;
+}
+
+InterleavedAddressGenerator Buffer::address_generator() const {
+  check_arg(!is_sharded(), "buffer '{}' is sharded: its pages are found by core, not by an interleaved address generator",
+            config_.name);
+  const Arch& arch = device_.arch();
+  const bool dram = config_.type == BufferType::DRAM;
+  return InterleavedAddressGenerator{dram ? NocTarget::DRAM : NocTarget::L1, address_, config_.page_size,
+                                     aligned_page_size_, dram ? arch.num_dram_banks : arch.num_cores(), arch.grid_x};
+}
+
+}  // namespace shardwise

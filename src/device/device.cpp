@@ -1,0 +1,160 @@
+#include "device/device.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "device/kernel_context.hpp"
+#include "device/worker_pool.hpp"
+
+namespace shardwise {
+namespace {
+
+constexpr std::uint64_t kDramUnreservedBase = 64 * 1024;  // the bottom of each bank is kept for the model
+
+std::uint64_t round_up64(std::uint64_t v, std::uint64_t m) { return (v + m - 1) / m * m; }
+
+const char* access_name(MemoryAccess access) {
+  switch (access) {
+    case MemoryAccess::NOC_READ: return "NoC read";
+    case MemoryAccess::NOC_WRITE: return "NoC write";
+    case MemoryAccess::LOCAL: return "local access";
+    case MemoryAccess::HOST: return "host access";
+  }
+  return "access";
+}
+
+}  // namespace
+
+bool DprintOptions::enabled_for(CoreCoord core) const {
+  return all_cores || std::find(cores.begin(), cores.end(), core) != cores.end();
+}
+
+Device::Device(Arch arch, DeviceOptions options)
+    : arch_(std::move(arch)),
+      options_(std::move(options)),
+      dram_allocator_("DRAM (every bank)", kDramUnreservedBase, arch_.dram_bank_size, arch_.dram_alignment()),
+      l1_allocator_("L1 (every core)", arch_.l1_unreserved_base + kSemaphoreSlots * kSemaphoreStride,
+                    arch_.l1_size - arch_.l1_small_size, arch_.l1_alignment),
+      l1_small_allocator_("L1_SMALL (every core)", arch_.l1_size - arch_.l1_small_size, arch_.l1_size,
+                          arch_.l1_alignment),
+      dram_(arch_.num_dram_banks),
+      cb_region_end_(arch_.num_cores(), 0) {
+  check_arg(arch_.num_cores() >= 1 && arch_.l1_size > arch_.l1_unreserved_base + arch_.l1_small_size,
+            "arch '{}' leaves no usable L1 ({} bytes, {} reserved)", arch_.name, arch_.l1_size,
+            arch_.l1_unreserved_base + arch_.l1_small_size);
+  l1_.reserve(arch_.num_cores());
+  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i) {
+    // calloc: the OS hands out zero pages on first touch, so idle cores cost nothing.
+    auto* memory = static_cast<std::uint8_t*>(std::calloc(arch_.l1_size, 1));
+    if (!memory) throw OutOfMemory(fmt::format("host memory: cannot reserve {} bytes of L1 for core {}", arch_.l1_size, i));
+    l1_.emplace_back(memory);
+  }
+  unsigned threads = options_.host_threads;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  pool_ = std::make_unique<WorkerPool>(threads);
+}
+
+Device::~Device() = default;
+
+LockstepAllocator& Device::allocator_for(const BufferConfig& config) {
+  if (config.type == BufferType::DRAM) return dram_allocator_;
+  return config.l1_small ? l1_small_allocator_ : l1_allocator_;
+}
+
+std::shared_ptr<Buffer> Device::create_buffer(BufferConfig config) {
+  check_arg(!running_, "buffer '{}' cannot be allocated while a program runs", config.name);
+  check_arg(config.page_size > 0 && config.num_pages > 0, "buffer '{}' needs a page size and pages (got {} pages of {} bytes)",
+            config.name, config.num_pages, config.page_size);
+  std::uint32_t aligned_page = 0;
+  std::uint64_t per_bank = 0;
+  if (config.type == BufferType::DRAM) {
+    check_arg(config.layout == TensorMemoryLayout::INTERLEAVED, "buffer '{}': DRAM buffers are interleaved, not {}",
+              config.name, to_string(config.layout));
+    aligned_page = static_cast<std::uint32_t>(round_up64(config.page_size, arch_.dram_alignment()));
+    per_bank = round_up64(config.num_pages, arch_.num_dram_banks) / arch_.num_dram_banks * aligned_page;
+  } else if (config.layout == TensorMemoryLayout::INTERLEAVED) {
+    aligned_page = static_cast<std::uint32_t>(round_up64(config.page_size, arch_.l1_alignment));
+    per_bank = round_up64(config.num_pages, arch_.num_cores()) / arch_.num_cores() * aligned_page;
+  } else {
+    check_arg(config.shards.has_value(), "buffer '{}' is {} but has no shard layout", config.name, to_string(config.layout));
+    const auto& shards = *config.shards;
+    check_arg(shards.grid.num_cores() >= 1 && shards.pages_per_shard >= 1, "buffer '{}' has an empty shard layout",
+              config.name);
+    for (const auto& r : shards.grid.ranges)
+      check_arg(in_grid(r.end) && r.start.x <= r.end.x && r.start.y <= r.end.y,
+                "buffer '{}': shard cores {} are outside the {}x{} grid of {}", config.name, r.to_string(),
+                arch_.grid_x, arch_.grid_y, arch_.name);
+    aligned_page = static_cast<std::uint32_t>(round_up64(config.page_size, arch_.l1_alignment));
+    per_bank = std::uint64_t{shards.pages_per_shard} * aligned_page;
+  }
+  LockstepAllocator& allocator = allocator_for(config);
+  const bool bottom_up = config.type == BufferType::DRAM;
+  const std::uint64_t address = allocator.allocate(per_bank, bottom_up, config.name);
+  if (config.type == BufferType::DRAM) {
+    const std::uint64_t top = allocator.highest_allocated_end();
+    for (auto& bank : dram_)
+      if (bank.size() < top) bank.resize(top);
+  }
+  return std::make_shared<Buffer>(*this, std::move(config), address, aligned_page, per_bank);
+}
+
+void Device::deallocate(const Buffer& buffer) {
+  if (buffer.type() == BufferType::DRAM) dram_allocator_.free(buffer.address());
+  else if (buffer.l1_small()) l1_small_allocator_.free(buffer.address());
+  else l1_allocator_.free(buffer.address());
+}
+
+std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAccess access, const KernelContext* who) {
+  auto fail = [&](const std::string& rule) -> std::uint8_t* {
+    const std::string where = who ? fmt::format("core {} kernel '{}' ({})", who->core().to_string(), who->kernel_name(),
+                                                to_string(who->role()))
+                                  : std::string("host");
+    throw DeviceError(fmt::format("watcher: {}: {} of {} bytes at {}: {}", where, access_name(access), size,
+                                  a.to_string(), rule));
+  };
+  if (a.target == NocTarget::DRAM) {
+    if (a.bank >= arch_.num_dram_banks)
+      return fail(fmt::format("DRAM bank {} does not exist ({} has {} banks)", a.bank, arch_.name, arch_.num_dram_banks));
+    if (access == MemoryAccess::LOCAL) return fail("a core reaches DRAM only through the NoC");
+    const std::uint32_t alignment =
+        access == MemoryAccess::NOC_READ ? arch_.dram_read_alignment : arch_.dram_write_alignment;
+    if (access != MemoryAccess::HOST && a.address % alignment != 0)
+      return fail(fmt::format("DRAM {} addresses must be {}-byte aligned", access == MemoryAccess::NOC_READ ? "read" : "write",
+                              alignment));
+    if (!dram_allocator_.find(a.address, size)) return fail("not inside an allocated DRAM buffer");
+    return dram_[a.bank].data() + a.address;
+  }
+  if (!in_grid(a.core))
+    return fail(fmt::format("core {} is outside the {}x{} grid of {}", a.core.to_string(), arch_.grid_x, arch_.grid_y,
+                            arch_.name));
+  if (a.address + size > arch_.l1_size) return fail(fmt::format("past the end of L1 ({} bytes)", arch_.l1_size));
+  if (a.address < arch_.l1_unreserved_base)
+    return fail(fmt::format("inside the firmware region below 0x{:x}", arch_.l1_unreserved_base));
+  if ((access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE) && a.address % arch_.l1_alignment != 0)
+    return fail(fmt::format("L1 NoC addresses must be {}-byte aligned", arch_.l1_alignment));
+  const std::uint64_t end = a.address + size;
+  const std::uint32_t cb_begin = l1_cb_region_begin();
+  const bool in_semaphores = a.address >= arch_.l1_unreserved_base && end <= cb_begin;
+  const bool in_cbs = a.address >= cb_begin && end <= cb_region_end_[core_index(a.core)];
+  if (!in_semaphores && !in_cbs && !l1_allocator_.find(a.address, size) && !l1_small_allocator_.find(a.address, size))
+    return fail("not inside a semaphore, a circular buffer of the running program, or an allocated L1 buffer");
+  return l1_base(a.core) + a.address;
+}
+
+void Device::write(NocAddr destination, std::span<const std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  std::memcpy(checked_pointer(destination, bytes.size(), MemoryAccess::HOST, nullptr), bytes.data(), bytes.size());
+}
+
+void Device::read(NocAddr source, std::span<std::uint8_t> bytes) {
+  if (bytes.empty()) return;
+  std::memcpy(bytes.data(), checked_pointer(source, bytes.size(), MemoryAccess::HOST, nullptr), bytes.size());
+}
+
+std::string NocAddr::to_string() const {
+  if (target == NocTarget::DRAM) return fmt::format("DRAM bank {} address 0x{:x}", bank, address);
+  return fmt::format("L1 of core {} address 0x{:x}", core.to_string(), address);
+}
+
+}  // namespace shardwise

@@ -1,0 +1,105 @@
+#pragma once
+// The device model: per-core L1, DRAM banks, allocators, and the launch of programs.
+// It is faithful where layouts, addresses and data flow matter (a kernel that computes
+// a wrong address reads wrong data, as on the chip) and refuses what the chip would
+// corrupt or hang on: out-of-memory, bad or misaligned accesses and deadlocks are
+// errors naming the core, kernel, address and rule.
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "device/allocator.hpp"
+#include "device/arch.hpp"
+#include "device/buffer.hpp"
+#include "device/noc_address.hpp"
+
+namespace shardwise {
+
+class Program;
+class KernelContext;
+class WorkerPool;
+
+// Kernel prints (TT-Metal's DPRINT): enabled for chosen cores; written after each run
+// in core and role order, to `sink` (stdout by default) with a "[core (x,y) ROLE]"
+// prefix, or to one file per core and role in `directory`.
+struct DprintOptions {
+  std::vector<CoreCoord> cores;
+  bool all_cores = false;
+  std::string directory;
+  std::ostream* sink = nullptr;
+  bool enabled_for(CoreCoord core) const;
+};
+
+struct DeviceOptions {
+  DprintOptions dprint;
+  unsigned host_threads = 0;  // scheduler threads; 0 = one per host hardware thread
+};
+
+// NOC_READ / NOC_WRITE are NoC transfers (alignment rules apply); LOCAL is a core's own
+// pointer access to its L1; HOST is the host copying tensors in and out.
+enum class MemoryAccess : std::uint8_t { NOC_READ, NOC_WRITE, LOCAL, HOST };
+
+class Device {
+ public:
+  explicit Device(Arch arch, DeviceOptions options = {});
+  ~Device();
+  Device(const Device&) = delete;
+  Device& operator=(const Device&) = delete;
+
+  const Arch& arch() const { return arch_; }
+  const DeviceOptions& options() const { return options_; }
+  DprintOptions& dprint_options() { return options_.dprint; }
+
+  std::shared_ptr<Buffer> create_buffer(BufferConfig config);
+
+  // Runs every kernel of the program to completion. Throws DeviceError (watcher,
+  // deadlock, out-of-memory for CBs) or whatever a kernel threw; the device stays usable.
+  void run(Program& program);
+
+  // Host-side access (no kernel): bounds and allocation are still checked.
+  void write(NocAddr destination, std::span<const std::uint8_t> bytes);
+  void read(NocAddr source, std::span<std::uint8_t> bytes);
+
+  // L1 bytes not taken by buffers, on every core (lockstep), and the lowest buffer
+  // address: circular buffers must end below it.
+  std::uint64_t l1_free_bytes() const { return l1_allocator_.free_bytes(); }
+  std::uint64_t l1_lowest_buffer_address() const { return l1_allocator_.lowest_allocated(); }
+  std::uint32_t l1_cb_region_begin() const { return arch_.l1_unreserved_base + kSemaphoreSlots * kSemaphoreStride; }
+
+  // --- used by kernels and the scheduler -------------------------------------------
+  std::uint8_t* l1_base(CoreCoord core) { return l1_[core_index(core)].get(); }
+  std::uint32_t core_index(CoreCoord core) const { return core.y * arch_.grid_x + core.x; }
+  bool in_grid(CoreCoord core) const { return core.x < arch_.grid_x && core.y < arch_.grid_y; }
+  // The watcher: a pointer to `size` bytes at `address`, after checking the access is in
+  // bounds, aligned, and inside memory it may touch. `who` (may be null for the host)
+  // names the kernel in the error.
+  std::uint8_t* checked_pointer(NocAddr address, std::uint64_t size, MemoryAccess access, const KernelContext* who);
+  std::uint32_t semaphore_address(std::uint32_t id) const { return arch_.l1_unreserved_base + id * kSemaphoreStride; }
+  void set_cb_region_end(CoreCoord core, std::uint32_t end) { cb_region_end_[core_index(core)] = end; }
+
+ private:
+  friend class Buffer;
+  void deallocate(const Buffer& buffer);
+  LockstepAllocator& allocator_for(const BufferConfig& config);
+
+  struct FreeDeleter {
+    void operator()(std::uint8_t* p) const { std::free(p); }
+  };
+
+  Arch arch_;
+  DeviceOptions options_;
+  LockstepAllocator dram_allocator_;
+  LockstepAllocator l1_allocator_;
+  LockstepAllocator l1_small_allocator_;
+  std::vector<std::unique_ptr<std::uint8_t, FreeDeleter>> l1_;  // per core, zeroed lazily by the OS
+  std::vector<std::vector<std::uint8_t>> dram_;                 // per bank, grown as buffers are allocated
+  std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
+  std::unique_ptr<WorkerPool> pool_;
+  bool running_ = false;
+};
+
+}  // namespace shardwise

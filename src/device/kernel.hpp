@@ -1,0 +1,82 @@
+#pragma once
+// Kernels: C++20 coroutines written like TT-Metal kernels. A kernel is a function
+//
+//   KernelCoroutine my_reader(KernelContext& ctx) { ... co_await ctx.cb_reserve_back(cb, 1); ... }
+//
+// Every call that may block on the chip (cb_reserve_back, cb_wait_front,
+// noc_semaphore_wait) returns an awaitable: when it can proceed it costs a comparison,
+// otherwise the kernel suspends and the scheduler resumes it once the condition holds.
+#include <coroutine>
+#include <cstdint>
+#include <exception>
+#include <string_view>
+#include <utility>
+
+namespace shardwise {
+
+// The three roles of a Tensix core: two data movers and the compute thread.
+enum class KernelRole : std::uint8_t { READER, WRITER, COMPUTE };
+std::string_view to_string(KernelRole role);
+inline constexpr int kKernelRoles = 3;
+
+class KernelCoroutine {
+ public:
+  struct promise_type {
+    std::exception_ptr exception;
+    KernelCoroutine get_return_object() { return KernelCoroutine(std::coroutine_handle<promise_type>::from_promise(*this)); }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_always final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { exception = std::current_exception(); }
+  };
+  using Handle = std::coroutine_handle<promise_type>;
+
+  KernelCoroutine() = default;
+  explicit KernelCoroutine(Handle handle) : handle_(handle) {}
+  KernelCoroutine(KernelCoroutine&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  KernelCoroutine& operator=(KernelCoroutine&& other) noexcept {
+    if (this != &other) {
+      if (handle_) handle_.destroy();
+      handle_ = std::exchange(other.handle_, {});
+    }
+    return *this;
+  }
+  KernelCoroutine(const KernelCoroutine&) = delete;
+  KernelCoroutine& operator=(const KernelCoroutine&) = delete;
+  ~KernelCoroutine() {
+    if (handle_) handle_.destroy();
+  }
+
+  bool done() const { return !handle_ || handle_.done(); }
+  // Runs until the next suspension; rethrows what the kernel threw.
+  void resume() {
+    handle_.resume();
+    if (handle_.done() && handle_.promise().exception) std::rethrow_exception(handle_.promise().exception);
+  }
+
+ private:
+  Handle handle_;
+};
+
+// What a suspended kernel waits for.
+struct WaitState {
+  enum class Kind : std::uint8_t { NONE, CB_SPACE, CB_DATA, SEMAPHORE_EQUAL, SEMAPHORE_AT_LEAST };
+  Kind kind = Kind::NONE;
+  std::uint32_t cb_id = 0;
+  std::uint32_t count = 0;           // pages (CB) or semaphore value
+  std::uint32_t semaphore_address = 0;
+};
+
+class KernelContext;
+using KernelFunction = KernelCoroutine (*)(KernelContext&);
+
+// The awaitable behind every blocking call.
+struct [[nodiscard]] BlockingCall {
+  KernelContext* context;
+  WaitState wait;
+  bool await_ready() const noexcept;
+  void await_suspend(std::coroutine_handle<>) const noexcept;
+  void await_resume() const noexcept {}
+};
+
+}  // namespace shardwise
