@@ -13,7 +13,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <sstream>
@@ -160,14 +159,15 @@ void Device::run(Program& program) {
                 arch_.grid_x, arch_.grid_y, arch_.name);
   };
 
-  // Cores that take part, in row-major order.
-  std::map<std::uint64_t, std::unique_ptr<CoreRun>> by_core;
+  // Cores that take part, indexed like the grid (row-major).
+  std::vector<std::unique_ptr<CoreRun>> by_core(arch_.num_cores());
   auto core_run = [&](CoreCoord c) -> CoreRun& {
-    auto& slot = by_core[(std::uint64_t{c.y} << 32) | c.x];
+    auto& slot = by_core[core_index(c)];
     if (!slot) {
       slot = std::make_unique<CoreRun>();
       slot->state.core = c;
       slot->state.l1 = l1_base(c);
+      slot->kernels.reserve(kKernelRoles);
     }
     return *slot;
   };
@@ -187,7 +187,7 @@ void Device::run(Program& program) {
   // Circular buffers: from the bottom of the CB region up, in declaration order; a
   // globally allocated CB is its sharded buffer's memory.
   const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
-  std::map<std::uint64_t, std::uint32_t> cb_top;
+  std::vector<std::uint32_t> cb_top(arch_.num_cores(), l1_cb_region_begin());
   for (const auto& spec : program.circular_buffers()) {
     check_cores(spec.cores, fmt::format("CB {}", spec.config.cb_id));
     const CircularBufferConfig& cfg = spec.config;
@@ -206,8 +206,8 @@ void Device::run(Program& program) {
         cb.base_address = static_cast<std::uint32_t>(buffer.address());
         continue;
       }
-      auto [it, inserted] = cb_top.try_emplace(core_key(c), l1_cb_region_begin());
-      const std::uint64_t base = (std::uint64_t{it->second} + arch_.l1_alignment - 1) / arch_.l1_alignment * arch_.l1_alignment;
+      std::uint32_t& top = cb_top[core_index(c)];
+      const std::uint64_t base = (std::uint64_t{top} + arch_.l1_alignment - 1) / arch_.l1_alignment * arch_.l1_alignment;
       if (base + bytes > lowest_buffer)
         throw OutOfMemory(fmt::format(
             "out of memory in L1: program '{}' needs CB {} ({} pages of {} bytes = {} bytes) on core {} at 0x{:x}, but "
@@ -215,16 +215,18 @@ void Device::run(Program& program) {
             program.name(), cfg.cb_id, cfg.num_pages, cfg.page_size, bytes, c.to_string(), base, lowest_buffer,
             base + bytes - l1_cb_region_begin(), lowest_buffer - l1_cb_region_begin()));
       cb.base_address = static_cast<std::uint32_t>(base);
-      it->second = static_cast<std::uint32_t>(base + bytes);
+      top = static_cast<std::uint32_t>(base + bytes);
     }
   }
 
+  std::vector<CoreRun*> core_of(arch_.num_cores(), nullptr);
   std::vector<std::unique_ptr<CoreRun>> cores;
-  cores.reserve(by_core.size());
-  for (auto& [key, run] : by_core) cores.push_back(std::move(run));
+  for (auto& run : by_core)
+    if (run) {
+      core_of[core_index(run->state.core)] = run.get();
+      cores.push_back(std::move(run));
+    }
   if (cores.empty()) return;
-  std::map<std::uint64_t, CoreRun*> core_of;
-  for (auto& run : cores) core_of[core_key(run->state.core)] = run.get();
 
   const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(cores.size()));
   RunState state(threads);
@@ -238,7 +240,7 @@ void Device::run(Program& program) {
     for (const auto& spec : program.kernels()) {
       if (static_cast<int>(spec.role) != role) continue;
       for (const auto& c : spec.cores.cores()) {
-        CoreRun& target = *core_of.at(core_key(c));
+        CoreRun& target = *core_of[core_index(c)];
         const auto args = spec.runtime_args.find(core_key(c));
         KernelInstance instance;
         const bool prints = options_.dprint.enabled_for(c);
@@ -252,10 +254,7 @@ void Device::run(Program& program) {
     }
   }
 
-  for (auto& core : cores) {
-    const auto top = cb_top.find(core_key(core->state.core));
-    set_cb_region_end(core->state.core, top == cb_top.end() ? l1_cb_region_begin() : top->second);
-  }
+  for (auto& core : cores) set_cb_region_end(core->state.core, cb_top[core_index(core->state.core)]);
   running_ = true;
   pool_->run(threads, [&](unsigned index) { state.run_thread(index); });
   running_ = false;
