@@ -37,6 +37,8 @@ class Buffer {
  public:
   Buffer(Device& device, BufferConfig config, std::uint64_t address, std::uint32_t aligned_page_size,
          std::uint64_t bytes_per_bank);
+  // A buffer may outlive its device (a result kept after close_device): it then frees
+  // nothing, and any use of its device is a DeviceError instead of a dangling access.
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -53,13 +55,13 @@ class Buffer {
   std::uint64_t bytes_per_bank() const { return bytes_per_bank_; }
   const BufferShardLayout& shards() const;
   bool l1_small() const { return config_.l1_small; }
-  Device& device() const { return device_; }
+  Device& device() const;
 
   // Interleaved buffers: the address generator kernels use to find page ids.
   InterleavedAddressGenerator address_generator() const;
 
  private:
-  Device& device_;
+  std::weak_ptr<Device*> device_;
   BufferConfig config_;
   std::uint64_t address_;
   std::uint32_t aligned_page_size_;

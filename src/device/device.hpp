@@ -51,6 +51,8 @@ class Device {
   Device& operator=(const Device&) = delete;
 
   const Arch& arch() const { return arch_; }
+  // Expires when the device is destroyed; buffers watch it.
+  std::weak_ptr<Device*> lifetime() const { return lifetime_; }
   const DeviceOptions& options() const { return options_; }
   DprintOptions& dprint_options() { return options_.dprint; }
 
@@ -99,6 +101,7 @@ class Device {
   std::vector<std::vector<std::uint8_t>> dram_;                 // per bank, grown as buffers are allocated
   std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
   std::unique_ptr<WorkerPool> pool_;
+  std::shared_ptr<Device*> lifetime_ = std::make_shared<Device*>(this);
   bool running_ = false;
 };
 

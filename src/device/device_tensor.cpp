@@ -106,7 +106,7 @@ std::vector<ShardPlacement> shard_placements(const MemoryConfig& config, std::ui
   std::vector<ShardPlacement> out;
   switch (config.memory_layout) {
     case TensorMemoryLayout::HEIGHT_SHARDED:
-      check_arg(sc == cols, "HEIGHT_SHARDED shards hold whole rows: shard width {} must equal the tensor width {}", sc,
+      check_arg(sc >= cols, "HEIGHT_SHARDED shards hold whole rows: shard width {} must cover the tensor width {}", sc,
                 cols);
       check_arg(row_blocks <= cores.size(), "{} rows in shards of {} need {} cores, the shard grid {} has {}", rows, sr,
                 row_blocks, spec.grid.to_string(), cores.size());
@@ -143,17 +143,20 @@ std::vector<ShardPlacement> shard_placements(const MemoryConfig& config, std::ui
 }
 
 DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType dtype, Layout layout,
-                                    const MemoryConfig& config, const std::string& name) {
+                                    const MemoryConfig& config, const std::string& name,
+                                    const std::optional<Shape>& padded_arg) {
   config.validate();
   check_arg(!(is_block_float(dtype) && layout == Layout::ROW_MAJOR), "{} exists only in TILE layout", to_string(dtype));
-  const Shape padded = Tensor::padded_shape_of(shape, layout);
+  const Shape padded = Tensor::checked_padded_shape(shape, layout, padded_arg);
   const Geometry g = geometry(padded, dtype, layout, config);
   if (config.is_sharded()) shard_placements(config, g.rows, g.cols, layout);  // validates the fit
   return DeviceTensor{make_buffer(device, g, config, name), shape, padded, dtype, layout, config};
 }
 
 DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig& config, const std::string& name) {
-  DeviceTensor dt = allocate_device_tensor(device, tensor.logical_shape(), tensor.dtype(), tensor.layout(), config, name);
+  DeviceTensor dt = allocate_device_tensor(device, tensor.logical_shape(), tensor.dtype(), tensor.layout(), config, name,
+                                           tensor.layout() == Layout::TILE ? std::optional<Shape>(tensor.padded_shape())
+                                                                           : std::nullopt);
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, config);
   const auto bytes = tensor.bytes();
   const Buffer& buffer = *dt.buffer;
@@ -177,7 +180,9 @@ DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig&
 Tensor from_device(const DeviceTensor& dt) {
   check_arg(dt.buffer != nullptr, "from_device: the device tensor has no buffer");
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, dt.memory_config);
-  std::vector<std::uint8_t> bytes(Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout));
+  const std::optional<Shape> padded =
+      dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
+  std::vector<std::uint8_t> bytes(Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded));
   Device& device = dt.buffer->device();
   const Buffer& buffer = *dt.buffer;
   if (!dt.memory_config.is_sharded()) {
@@ -192,7 +197,7 @@ Tensor from_device(const DeviceTensor& dt) {
                                         std::span<std::uint8_t>(bytes).subspan(offset, size));
                           });
   }
-  return Tensor::from_bytes(std::move(bytes), dt.logical_shape, dt.dtype, dt.layout);
+  return Tensor::from_bytes(std::move(bytes), dt.logical_shape, dt.dtype, dt.layout, padded);
 }
 
 }  // namespace shardwise

@@ -50,6 +50,7 @@ DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig&
 Tensor from_device(const DeviceTensor& tensor);
 // An uninitialised device tensor of this shape (for op outputs).
 DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType dtype, Layout layout,
-                                    const MemoryConfig& config, const std::string& name);
+                                    const MemoryConfig& config, const std::string& name,
+                                    const std::optional<Shape>& padded = std::nullopt);
 
 }  // namespace shardwise

@@ -149,37 +149,50 @@ Shape Tensor::padded_shape_of(const Shape& shape, Layout layout) {
   return Shape(dims);
 }
 
-std::uint64_t Tensor::storage_bytes(const Shape& shape, DataType dtype, Layout layout) {
+Shape Tensor::checked_padded_shape(const Shape& shape, Layout layout, const std::optional<Shape>& padded) {
+  if (!padded) return padded_shape_of(shape, layout);
+  check_arg(layout == Layout::TILE, "an explicit padded shape needs TILE layout");
+  const Shape minimum = padded_shape_of(shape, layout);
+  bool ok = padded->rank() == minimum.rank() && padded->back(0) % kTileWidth == 0 && padded->back(1) % kTileHeight == 0;
+  for (std::size_t i = 0; ok && i < minimum.rank(); ++i)
+    ok = i + 2 >= minimum.rank() ? (*padded)[i] >= minimum[i] : (*padded)[i] == minimum[i];
+  check_arg(ok, "padded shape {} does not suit logical shape {} in TILE layout", padded->to_string(), shape.to_string());
+  return *padded;
+}
+
+std::uint64_t Tensor::storage_bytes(const Shape& shape, DataType dtype, Layout layout, const std::optional<Shape>& padded_arg) {
   check_layout_supports(dtype, layout);
-  const Shape padded = padded_shape_of(shape, layout);
+  const Shape padded = checked_padded_shape(shape, layout, padded_arg);
   if (layout == Layout::TILE) return padded.volume() / kTileElements * tile_size(dtype);
   return padded.volume() * element_size(dtype);
 }
 
-Tensor::Tensor(Shape logical, DataType dtype, Layout layout, std::vector<std::uint8_t> bytes)
+Tensor::Tensor(Shape logical, Shape padded, DataType dtype, Layout layout, std::vector<std::uint8_t> bytes)
     : logical_shape_(std::move(logical)),
-      padded_shape_(padded_shape_of(logical_shape_, layout)),
+      padded_shape_(std::move(padded)),
       dtype_(dtype),
       layout_(layout),
       bytes_(std::move(bytes)) {}
 
 Tensor Tensor::from_vector(std::span<const float> values, const Shape& shape, DataType dtype, Layout layout,
-                           float pad_value) {
+                           float pad_value, const std::optional<Shape>& padded_arg) {
   check_layout_supports(dtype, layout);
   check_arg(values.size() == shape.volume(), "shape {} holds {} values but {} were given", shape.to_string(),
             shape.volume(), values.size());
-  if (layout == Layout::ROW_MAJOR) return Tensor(shape, dtype, layout, encode_storage(values, dtype));
-  const Shape padded = padded_shape_of(shape, layout);
+  const Shape padded = checked_padded_shape(shape, layout, padded_arg);
+  if (layout == Layout::ROW_MAJOR) return Tensor(shape, padded, dtype, layout, encode_storage(values, dtype));
   std::vector<float> storage(padded.volume());
-  tilize(values.data(), matrix_batch(shape), matrix_rows(shape), shape.back(), pad_value, storage.data());
-  return Tensor(shape, dtype, layout, encode_storage(storage, dtype));
+  tilize(values.data(), matrix_batch(shape), matrix_rows(shape), shape.back(), matrix_rows(padded), padded.back(),
+         pad_value, storage.data());
+  return Tensor(shape, padded, dtype, layout, encode_storage(storage, dtype));
 }
 
-Tensor Tensor::from_bytes(std::vector<std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout) {
-  const std::uint64_t expected = storage_bytes(shape, dtype, layout);
+Tensor Tensor::from_bytes(std::vector<std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout,
+                          const std::optional<Shape>& padded_arg) {
+  const std::uint64_t expected = storage_bytes(shape, dtype, layout, padded_arg);
   check_arg(bytes.size() == expected, "a {} {} tensor of shape {} takes {} bytes, got {}", to_string(dtype),
             to_string(layout), shape.to_string(), expected, bytes.size());
-  return Tensor(shape, dtype, layout, std::move(bytes));
+  return Tensor(shape, checked_padded_shape(shape, layout, padded_arg), dtype, layout, std::move(bytes));
 }
 
 std::vector<float> Tensor::to_vector() const {
@@ -187,7 +200,7 @@ std::vector<float> Tensor::to_vector() const {
   if (layout_ == Layout::ROW_MAJOR) return storage;
   std::vector<float> values(logical_shape_.volume());
   untilize(storage.data(), matrix_batch(logical_shape_), matrix_rows(logical_shape_), logical_shape_.back(),
-           values.data());
+           matrix_rows(padded_shape_), padded_shape_.back(), values.data());
   return values;
 }
 
@@ -195,7 +208,7 @@ Tensor Tensor::to_layout(Layout layout, float pad_value) const {
   if (layout == layout_) return *this;
   check_layout_supports(dtype_, layout);
   const std::vector<float> values = to_vector();
-  return from_vector(values, logical_shape_, dtype_, layout, pad_value);
+  return from_vector(values, logical_shape_, dtype_, layout, pad_value);  // back to the default padding
 }
 
 Tensor Tensor::to_dtype(DataType dtype) const {
@@ -203,7 +216,7 @@ Tensor Tensor::to_dtype(DataType dtype) const {
   check_layout_supports(dtype, layout_);
   // Convert in storage order so tile padding keeps its values.
   const std::vector<float> storage = decode_storage(bytes_, dtype_, padded_shape_.volume());
-  return Tensor(logical_shape_, dtype, layout_, encode_storage(storage, dtype));
+  return Tensor(logical_shape_, padded_shape_, dtype, layout_, encode_storage(storage, dtype));
 }
 
 Tensor Tensor::reshape(const Shape& shape) const {
@@ -213,7 +226,11 @@ Tensor Tensor::reshape(const Shape& shape) const {
                                              matrix_rows(shape) == matrix_rows(logical_shape_)),
             "a TILE tensor {} can only be reshaped in its leading dimensions, not to {}", logical_shape_.to_string(),
             shape.to_string());
-  return Tensor(shape, dtype_, layout_, bytes_);
+  if (layout_ == Layout::ROW_MAJOR) return Tensor(shape, shape, dtype_, layout_, bytes_);
+  std::vector<std::uint32_t> padded = padded_shape_of(shape, layout_).dims();
+  padded[padded.size() - 1] = padded_shape_.back(0);  // keep an explicit tile padding
+  padded[padded.size() - 2] = padded_shape_.back(1);
+  return Tensor(shape, Shape(padded), dtype_, layout_, bytes_);
 }
 
 std::uint64_t Tensor::num_tiles() const {

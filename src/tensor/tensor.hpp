@@ -2,6 +2,7 @@
 // Host tensors: a shape, a dtype, a layout and the bytes exactly as they would lie in
 // device memory (row-major sticks, or tiles back to back with block-float tiles packed).
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -21,12 +22,16 @@ class Tensor {
 
   // Builds a tensor from logical row-major values, converted to `dtype` and laid out in
   // `layout`. Block-float dtypes need TILE. Padding elements of a tile get `pad_value`.
+  // `padded` (TILE only) widens the tile grid beyond the default rounding to 32, as
+  // TT-NN's tensors with an explicit padded shape do.
   static Tensor from_vector(std::span<const float> values, const Shape& shape, DataType dtype = DataType::FLOAT32,
-                            Layout layout = Layout::ROW_MAJOR, float pad_value = 0.0f);
+                            Layout layout = Layout::ROW_MAJOR, float pad_value = 0.0f,
+                            const std::optional<Shape>& padded = std::nullopt);
 
   // Wraps bytes already in device format; their size must match the shape, dtype and
   // layout exactly.
-  static Tensor from_bytes(std::vector<std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout);
+  static Tensor from_bytes(std::vector<std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout,
+                           const std::optional<Shape>& padded = std::nullopt);
 
   // Logical values, row-major, as float (exact for every float dtype).
   std::vector<float> to_vector() const;
@@ -49,11 +54,15 @@ class Tensor {
   std::uint64_t num_tiles() const;  // TILE layout only
 
   // Number of bytes a tensor of this shape, dtype and layout occupies.
-  static std::uint64_t storage_bytes(const Shape& shape, DataType dtype, Layout layout);
+  static std::uint64_t storage_bytes(const Shape& shape, DataType dtype, Layout layout,
+                                     const std::optional<Shape>& padded = std::nullopt);
   static Shape padded_shape_of(const Shape& shape, Layout layout);
+  // The given padded shape after checking it suits `shape` (TILE: same rank, every
+  // dim >= logical, last two multiples of 32, leading dims equal), or the default.
+  static Shape checked_padded_shape(const Shape& shape, Layout layout, const std::optional<Shape>& padded);
 
  private:
-  Tensor(Shape logical, DataType dtype, Layout layout, std::vector<std::uint8_t> bytes);
+  Tensor(Shape logical, Shape padded, DataType dtype, Layout layout, std::vector<std::uint8_t> bytes);
 
   Shape logical_shape_;
   Shape padded_shape_;

@@ -29,12 +29,13 @@ constexpr std::uint32_t tile_element_index(std::uint32_t r, std::uint32_t c) {
 }
 
 // Tilizes `batch` row-major matrices of rows x cols (back to back in `src`) into
-// `dst`, which receives batch * round_up(rows,32) * round_up(cols,32) elements in tile
-// order; padding elements get `pad`.
+// `dst`, which receives batch * padded_rows * padded_cols elements in tile order
+// (padded_* are multiples of 32, at least rows / cols); padding elements get `pad`.
 template <typename T>
-void tilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, T pad, T* dst) {
-  const std::uint32_t tile_rows = div_up(rows, kTileHeight);
-  const std::uint32_t tile_cols = div_up(cols, kTileWidth);
+void tilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, std::uint32_t padded_rows,
+            std::uint32_t padded_cols, T pad, T* dst) {
+  const std::uint32_t tile_rows = padded_rows / kTileHeight;
+  const std::uint32_t tile_cols = padded_cols / kTileWidth;
   for (std::uint64_t b = 0; b < batch; ++b) {
     const T* matrix = src + b * rows * cols;
     for (std::uint32_t tr = 0; tr < tile_rows; ++tr) {
@@ -55,11 +56,17 @@ void tilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t
   }
 }
 
+template <typename T>
+void tilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, T pad, T* dst) {
+  tilize(src, batch, rows, cols, round_up(rows, kTileHeight), round_up(cols, kTileWidth), pad, dst);
+}
+
 // Exact inverse of tilize: drops the padding.
 template <typename T>
-void untilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, T* dst) {
-  const std::uint32_t tile_rows = div_up(rows, kTileHeight);
-  const std::uint32_t tile_cols = div_up(cols, kTileWidth);
+void untilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, std::uint32_t padded_rows,
+              std::uint32_t padded_cols, T* dst) {
+  const std::uint32_t tile_rows = padded_rows / kTileHeight;
+  const std::uint32_t tile_cols = padded_cols / kTileWidth;
   for (std::uint64_t b = 0; b < batch; ++b) {
     T* matrix = dst + b * rows * cols;
     for (std::uint32_t row = 0; row < rows; ++row) {
@@ -71,6 +78,11 @@ void untilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32
       }
     }
   }
+}
+
+template <typename T>
+void untilize(const T* src, std::uint64_t batch, std::uint32_t rows, std::uint32_t cols, T* dst) {
+  untilize(src, batch, rows, cols, round_up(rows, kTileHeight), round_up(cols, kTileWidth), dst);
 }
 
 }  // namespace shardwise

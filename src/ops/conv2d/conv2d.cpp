@@ -1,0 +1,192 @@
+#include "ops/conv2d/conv2d.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.hpp"
+#include "ops/conv2d/halo.hpp"
+#include "ops/conv2d/program_factory.hpp"
+#include "tensor/tile_layout.hpp"
+
+namespace shardwise {
+namespace {
+
+void validate_input(const DeviceTensor& input, const Conv2dParams& p) {
+  check_arg(input.buffer != nullptr, "conv2d: the input tensor has no device buffer");
+  check_arg(input.layout == Layout::ROW_MAJOR, "conv2d: the input must be ROW_MAJOR sticks, got {}", to_string(input.layout));
+  check_arg(input.dtype == DataType::BFLOAT16 || input.dtype == DataType::FLOAT32,
+            "conv2d: input dtype {} is not supported: use bfloat16 or float32", to_string(input.dtype));
+  const Shape& s = input.logical_shape;
+  const std::uint64_t sticks = std::uint64_t{p.batch} * p.input_height * p.input_width;
+  const bool flat = s.rank() == 4 && s[0] == 1 && s[1] == 1 && s[2] == sticks && s[3] == p.in_channels;
+  const bool nhwc = s.rank() == 4 && s[0] == p.batch && s[1] == p.input_height && s[2] == p.input_width && s[3] == p.in_channels;
+  check_arg(flat || nhwc, "conv2d: input shape {} does not match [1, 1, N*H*W, C] = [1, 1, {}, {}] or [N, H, W, C] = [{}, {}, {}, {}]",
+            s.to_string(), sticks, p.in_channels, p.batch, p.input_height, p.input_width, p.in_channels);
+}
+
+void validate_config(const Conv2dConfig& c, DataType output_dtype) {
+  check_arg(is_floating_point(c.weights_dtype), "weights dtype {} is not supported: use bfloat16, float32, bfloat8_b or bfloat4_b",
+            to_string(c.weights_dtype));
+  check_arg(output_dtype == DataType::BFLOAT16 || output_dtype == DataType::FLOAT32,
+            "output dtype {} is not supported: use bfloat16 or float32", to_string(output_dtype));
+}
+
+// Outputs per input CB page: as many as fit a 64 KiB page, a divisor of 32.
+std::uint32_t choose_block_sticks(std::uint32_t window_bytes) {
+  std::uint32_t block = 32;
+  while (block > 1 && block * window_bytes > 64 * 1024) block /= 2;
+  return block;
+}
+
+std::uint64_t align16(std::uint64_t v) { return (v + 15) / 16 * 16; }
+
+Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const Arch& arch, DataType in_dtype,
+                     DataType out_dtype, const PreparedWeights& weights, std::vector<HaloWindow>& windows) {
+  Conv2dPlan plan;
+  plan.arch = arch.name;
+  plan.parallel = choose_parallel_config(p, config, arch);
+  const ParallelConfig& pc = plan.parallel;
+  const std::uint32_t P = pc.channels_per_shard;
+  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in_dtype));
+  const std::uint64_t sticks = p.output_sticks();
+  windows.clear();
+  for (std::uint32_t b = 0; b < pc.cores_nhw; ++b) {
+    const std::uint64_t first = std::min<std::uint64_t>(sticks, std::uint64_t{b} * pc.shard_height);
+    const std::uint64_t count = std::min<std::uint64_t>(pc.shard_height, sticks - first);
+    windows.push_back(plan_halo_window(p, first, static_cast<std::uint32_t>(count)));
+    plan.halo_sticks = std::max(plan.halo_sticks, windows.back().num_sticks);
+  }
+  plan.halo_sticks = std::max(plan.halo_sticks, 1u);
+  plan.block_sticks = choose_block_sticks(p.kernel_positions() * P * in_es);
+  for (const CoreWork& w : pc.work) {
+    const HaloWindow& window = windows[w.nhw_block];
+    plan.cores.push_back(CorePlan{w.core, w.nhw_block, w.channel_shard, window.first_output, window.num_outputs,
+                                  weights.layout.tile_id(w.channel_shard, 0), window.first_stick, window.num_sticks,
+                                  static_cast<std::uint32_t>(window.runs.size())});
+  }
+  std::uint32_t max_runs = 1;
+  for (const auto& window : windows) max_runs = std::max<std::uint32_t>(max_runs, static_cast<std::uint32_t>(window.runs.size()));
+
+  const std::uint64_t weight_tile_bytes = tile_size(weights.dtype);
+  const std::uint64_t weight_tiles = weights.layout.tiles_per_shard();
+  const std::uint64_t bias_tiles = weights.bias ? weights.layout.tiles_per_tile_row() : 0;
+  const std::uint64_t out_bytes = config.output_layout == Layout::TILE
+                                      ? std::uint64_t{pc.shard_height} / kTileHeight * (P / kTileWidth) * tile_size(out_dtype)
+                                      : std::uint64_t{pc.shard_height} * P * element_size(out_dtype);
+  plan.l1_bytes_per_core = align16(std::uint64_t{plan.halo_sticks} * P * in_es) + align16(std::uint64_t{max_runs} * sizeof(HaloRun)) +
+                           align16(out_bytes) + 2 * align16(std::uint64_t{plan.block_sticks} * p.kernel_positions() * P * in_es) +
+                           align16((weight_tiles + bias_tiles) * weight_tile_bytes) +
+                           align16((weight_tiles * kTileElements + P) * 4);
+  return plan;
+}
+
+Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
+                        const Conv2dConfig& config) {
+  const DataType out_dtype = config.output_dtype.value_or(input.dtype);
+  validate_config(config, out_dtype);
+  std::vector<HaloWindow> windows;
+  Conv2dResult result;
+  result.plan = make_plan(p, config, device.arch(), input.dtype, out_dtype, weights, windows);
+  const Conv2dPlan& plan = result.plan;
+  const ParallelConfig& pc = plan.parallel;
+  check_arg(weights.layout.shards == pc.channel_shards() && weights.layout.channels == p.in_channels &&
+                weights.layout.kernel_h == p.kernel_h && weights.layout.kernel_w == p.kernel_w,
+            "the prepared weights are laid out for {} channels, kernel {}x{}, {} channel shard(s); this conv needs {} "
+            "channels, kernel {}x{}, {} shard(s)",
+            weights.layout.channels, weights.layout.kernel_h, weights.layout.kernel_w, weights.layout.shards,
+            p.in_channels, p.kernel_h, p.kernel_w, pc.channel_shards());
+
+  const std::uint32_t P = pc.channels_per_shard;
+  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(input.dtype));
+  const std::uint32_t halo_page = P * in_es;
+
+  // Halo shards and their config (runs), one shard per working core.
+  std::uint32_t max_runs = 1;
+  for (const auto& w : windows) max_runs = std::max<std::uint32_t>(max_runs, static_cast<std::uint32_t>(w.runs.size()));
+  auto halo = device.create_buffer(BufferConfig{"conv2d halo", BufferType::L1, pc.layout, std::uint64_t{plan.halo_sticks} * pc.num_cores(),
+                                                halo_page, BufferShardLayout{pc.grid, pc.orientation, plan.halo_sticks}, false});
+  auto halo_config = device.create_buffer(BufferConfig{"conv2d halo config", BufferType::L1, pc.layout, pc.num_cores(),
+                                                       max_runs * static_cast<std::uint32_t>(sizeof(HaloRun)),
+                                                       BufferShardLayout{pc.grid, pc.orientation, 1}, false});
+  for (const CorePlan& core : plan.cores) {
+    const auto& runs = windows[core.nhw_block].runs;
+    device.write(NocAddr::l1(core.core, halo_config->address()),
+                 std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(runs.data()), runs.size() * sizeof(HaloRun)));
+  }
+  Program halo_program = make_halo_program(plan, StickSource::of(input), p.in_channels, *halo, *halo_config, halo_page, max_runs);
+  device.run(halo_program);
+
+  // Output: [1, 1, N*Ho*Wo, C] sharded like the work.
+  const Shape out_shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.out_channels};
+  const MemoryConfig out_config =
+      MemoryConfig::sharded(pc.layout, ShardSpec{pc.grid, {pc.shard_height, P}, pc.orientation});
+  result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout, out_config, "conv2d output");
+  Program program = make_depthwise_program(DepthwiseProgramInputs{p, config, plan, weights, input.dtype, out_dtype, *halo,
+                                                                  *result.output.buffer, halo_page});
+  device.run(program);
+  result.out_height = p.out_height();
+  result.out_width = p.out_width();
+  result.prepared = weights;
+  return result;
+}
+
+}  // namespace
+
+std::string Conv2dPlan::summary() const {
+  const ParallelConfig& pc = parallel;
+  std::string s = fmt::format("  arch        {}\n  layout      {} ({})\n  cores       {} on grid {}\n", arch,
+                              to_string(pc.layout), pc.reason, pc.num_cores(), pc.grid.to_string());
+  s += fmt::format("  shards      output [{}, {}] per core (sticks x channels), halo {} sticks, {} outputs per window page\n",
+                   pc.shard_height, pc.channels_per_shard, halo_sticks, block_sticks);
+  s += fmt::format("  L1          {} bytes per core for this op's buffers and CBs\n", l1_bytes_per_core);
+  for (const CorePlan& c : cores)
+    s += fmt::format("  core {:7} outputs [{}, {}) channels shard {} weight start tile {} halo {} sticks in {} runs\n",
+                     c.core.to_string(), c.first_output, c.first_output + c.num_outputs, c.channel_shard, c.weight_start_tile,
+                     c.halo_sticks, c.halo_runs);
+  return s;
+}
+
+ParallelConfig conv2d_parallel_config(const Conv2dParams& params, const Conv2dConfig& config, const Arch& arch) {
+  params.validate();
+  check_depthwise_supported(params);
+  return choose_parallel_config(params, config, arch);
+}
+
+PreparedWeights prepare_depthwise_weights(Device& device, const Tensor& weight, const std::optional<Tensor>& bias,
+                                          std::uint32_t shards, DataType weights_dtype) {
+  const Shape& s = weight.logical_shape();
+  check_arg(s.rank() == 4 && s[1] == 1, "depthwise weights must be [C, 1, kh, kw], got {}", s.to_string());
+  PreparedWeights prepared{to_device(prepare_conv_weights(weight, shards, weights_dtype), device, MemoryConfig::dram_interleaved(),
+                                     "conv2d weights"),
+                           std::nullopt, DepthwiseWeightLayout(s[0], s[2], s[3], shards), weights_dtype};
+  if (bias)
+    prepared.bias = to_device(prepare_conv_bias(*bias, s[0], shards, weights_dtype), device, MemoryConfig::dram_interleaved(),
+                              "conv2d bias");
+  return prepared;
+}
+
+Conv2dResult conv2d(const DeviceTensor& input, const Tensor& weight, const std::optional<Tensor>& bias, Device& device,
+                    const Conv2dParams& params, const Conv2dConfig& config) {
+  const ParallelConfig pc = conv2d_parallel_config(params, config, device.arch());
+  validate_input(input, params);
+  const Shape& ws = weight.logical_shape();
+  check_arg(ws.rank() == 4 && ws[0] == params.out_channels && ws[1] == 1 && ws[2] == params.kernel_h && ws[3] == params.kernel_w,
+            "conv2d: weight shape {} does not match [C, 1, kh, kw] = [{}, 1, {}, {}]", ws.to_string(), params.out_channels,
+            params.kernel_h, params.kernel_w);
+  if (bias)
+    check_arg(bias->logical_shape().volume() == params.out_channels, "conv2d: bias shape {} does not hold {} values",
+              bias->logical_shape().to_string(), params.out_channels);
+  validate_config(config, config.output_dtype.value_or(input.dtype));
+  const PreparedWeights prepared = prepare_depthwise_weights(device, weight, bias, pc.channel_shards(), config.weights_dtype);
+  return run_conv2d(input, prepared, device, params, config);
+}
+
+Conv2dResult conv2d(const DeviceTensor& input, const PreparedWeights& prepared, Device& device, const Conv2dParams& params,
+                    const Conv2dConfig& config) {
+  params.validate();
+  check_depthwise_supported(params);
+  validate_input(input, params);
+  return run_conv2d(input, prepared, device, params, config);
+}
+
+}  // namespace shardwise

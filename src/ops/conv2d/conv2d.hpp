@@ -1,0 +1,74 @@
+#pragma once
+// Depthwise conv2d on the device model, in the style of TT-NN:
+//
+//   conv2d(input, weight, bias, device, params, config)
+//
+// input: a device tensor of sticks [1, 1, N*H*W, C] (or [N, H, W, C]), ROW_MAJOR,
+// bfloat16 or float32, interleaved or sharded. weight: host [C, 1, kh, kw]; bias:
+// optional host [C]. The result holds the output device tensor [1, 1, N*Ho*Wo, C],
+// sharded like the work, plus the prepared weights and bias (pass them to the
+// PreparedWeights overload to skip preparation) and the plan that ran.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "device/device.hpp"
+#include "device/device_tensor.hpp"
+#include "ops/conv2d/conv2d_config.hpp"
+#include "ops/conv2d/conv2d_params.hpp"
+#include "ops/conv2d/parallel_config.hpp"
+#include "ops/conv2d/prepare_weights.hpp"
+
+namespace shardwise {
+
+struct PreparedWeights {
+  DeviceTensor weights;              // [1, 1, Hw, C] tiles, DRAM interleaved
+  std::optional<DeviceTensor> bias;  // [1, 1, 32, C] tiles, DRAM interleaved
+  DepthwiseWeightLayout layout;
+  DataType dtype = DataType::BFLOAT16;
+};
+
+struct CorePlan {
+  CoreCoord core;
+  std::uint32_t nhw_block = 0;
+  std::uint32_t channel_shard = 0;
+  std::uint64_t first_output = 0;
+  std::uint32_t num_outputs = 0;
+  std::uint32_t weight_start_tile = 0;  // first weight tile id it reads (or receives)
+  std::uint64_t halo_first_stick = 0;  // padded-image stick at halo row 0
+  std::uint32_t halo_sticks = 0;
+  std::uint32_t halo_runs = 0;
+};
+
+struct Conv2dPlan {
+  std::string arch;
+  ParallelConfig parallel;
+  std::uint32_t block_sticks = 32;    // outputs per input CB page
+  std::uint32_t halo_sticks = 0;      // halo shard height (max over cores)
+  std::uint64_t l1_bytes_per_core = 0;  // buffers + CBs this op places in each core's L1
+  std::vector<CorePlan> cores;
+  std::string summary() const;        // the readable plan the CLI prints
+};
+
+struct Conv2dResult {
+  DeviceTensor output;
+  std::uint32_t out_height = 0;
+  std::uint32_t out_width = 0;
+  PreparedWeights prepared;
+  Conv2dPlan plan;
+};
+
+// The shard split a conv will use (for preparing weights ahead of time).
+ParallelConfig conv2d_parallel_config(const Conv2dParams& params, const Conv2dConfig& config, const Arch& arch);
+
+// Host weights -> device, laid out for `shards` channel shards.
+PreparedWeights prepare_depthwise_weights(Device& device, const Tensor& weight, const std::optional<Tensor>& bias,
+                                          std::uint32_t shards, DataType weights_dtype);
+
+Conv2dResult conv2d(const DeviceTensor& input, const Tensor& weight, const std::optional<Tensor>& bias, Device& device,
+                    const Conv2dParams& params, const Conv2dConfig& config = {});
+Conv2dResult conv2d(const DeviceTensor& input, const PreparedWeights& prepared, Device& device,
+                    const Conv2dParams& params, const Conv2dConfig& config = {});
+
+}  // namespace shardwise

@@ -1,0 +1,80 @@
+#include "ops/conv2d/program_factory.hpp"
+
+#include "ops/conv2d/kernels/depthwise_args.hpp"
+#include "tensor/tile_layout.hpp"
+
+namespace shardwise {
+
+Program make_halo_program(const Conv2dPlan& plan, const StickSource& source, std::uint32_t input_channels,
+                          const Buffer& halo, const Buffer& halo_config, std::uint32_t halo_page_bytes,
+                          std::uint32_t /*max_runs*/) {
+  const ParallelConfig& pc = plan.parallel;
+  Program program("depthwise halo");
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, halo_page_bytes, plan.halo_sticks, DataType::BFLOAT16, &halo});
+  const KernelHandle gather = program.add_kernel(
+      "halo_gather", KernelRole::READER, pc.grid, halo_gather_kernel, HaloArgs{source, halo_page_bytes, input_channels, kHaloCb});
+  for (const CorePlan& core : plan.cores) {
+    const std::uint32_t channels = pc.shard_channels(core.channel_shard, input_channels);
+    program.set_runtime_args(gather, core.core,
+                             HaloCoreArgs{static_cast<std::uint32_t>(halo_config.address()), core.halo_runs,
+                                          core.channel_shard * pc.channels_per_shard, channels});
+  }
+  return program;
+}
+
+Program make_depthwise_program(const DepthwiseProgramInputs& in) {
+  const Conv2dPlan& plan = in.plan;
+  const ParallelConfig& pc = plan.parallel;
+  const Conv2dParams& p = in.params;
+  const DepthwiseWeightLayout& wl = in.weights.layout;
+  const std::uint32_t P = pc.channels_per_shard;
+  const std::uint32_t K = p.kernel_positions();
+  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in.input_dtype));
+  const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(in.output_dtype));
+  const std::uint32_t weight_tile_bytes = static_cast<std::uint32_t>(tile_size(in.weights.dtype));
+  const std::uint32_t weight_tiles = wl.tiles_per_shard();
+  const std::uint32_t bias_tiles = in.weights.bias ? wl.tiles_per_tile_row() : 0;
+
+  Program program(fmt::format("depthwise conv2d ({})", to_string(pc.layout)));
+  const std::uint32_t window_bytes = plan.block_sticks * K * P * in_es;
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kInputCb, window_bytes, 2, in.input_dtype, nullptr});
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kWeightCb, (weight_tiles + bias_tiles) * weight_tile_bytes, 1,
+                                                            in.weights.dtype, nullptr});
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kScratchCb, (weight_tiles * kTileElements + P) * 4, 1,
+                                                            DataType::FLOAT32, nullptr});
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, in.halo_page_bytes, plan.halo_sticks, in.input_dtype, &in.halo});
+  if (in.config.output_layout == Layout::TILE)
+    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, P / kTileWidth * static_cast<std::uint32_t>(tile_size(in.output_dtype)),
+                                                              pc.shard_height / kTileHeight, in.output_dtype, &in.output});
+  else
+    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, P * out_es, pc.shard_height, in.output_dtype, &in.output});
+  const std::uint32_t sender_semaphore = program.add_semaphore(pc.grid, 0);
+  const std::uint32_t receiver_semaphore = program.add_semaphore(pc.grid, 0);
+
+  const DepthwiseReaderArgs reader_args{
+      p.kernel_h, p.kernel_w, p.dilation_h, p.dilation_w, p.stride_h, p.stride_w,
+      p.out_height(), p.out_width(), p.padded_height(), p.padded_width(),
+      P * in_es, in.halo_page_bytes, plan.block_sticks,
+      in.weights.weights.buffer->address_generator(),
+      in.weights.bias ? in.weights.bias->buffer->address_generator() : InterleavedAddressGenerator{},
+      weight_tile_bytes, weight_tiles, wl.tiles_per_tile_row(), wl.width() / kTileWidth, bias_tiles,
+      sender_semaphore, receiver_semaphore};
+  const DepthwiseComputeArgs compute_args{K, P, plan.block_sticks, in.input_dtype, in.weights.dtype, in.output_dtype,
+                                          in.config.output_layout, weight_tiles, bias_tiles, in.config.activation,
+                                          in.config.bfloat16_accumulation};
+  const KernelHandle reader = program.add_kernel("reader_depthwise", KernelRole::READER, pc.grid, reader_depthwise, reader_args);
+  const KernelHandle compute = program.add_kernel("compute_depthwise", KernelRole::COMPUTE, pc.grid, compute_depthwise, compute_args);
+
+  const std::vector<WeightRole> roles = select_weight_roles(pc);
+  for (std::uint32_t i = 0; i < plan.cores.size(); ++i) {
+    const CorePlan& core = plan.cores[i];
+    const WeightRole& role = roles[i];
+    program.set_runtime_args(reader, core.core,
+                             DepthwiseReaderCoreArgs{core.first_output, core.num_outputs, core.halo_first_stick, core.channel_shard,
+                                                     role.reads_weights, role.sender, role.multicast, role.num_receivers});
+    program.set_runtime_args(compute, core.core, DepthwiseComputeCoreArgs{core.num_outputs});
+  }
+  return program;
+}
+
+}  // namespace shardwise

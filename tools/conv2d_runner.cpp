@@ -1,0 +1,130 @@
+#include "conv2d_runner.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <random>
+
+#include "core/bfloat16.hpp"
+#include "core/error.hpp"
+#include "ops/reference/conv2d_reference.hpp"
+
+namespace shardwise {
+namespace {
+
+std::vector<float> normal(std::size_t n, std::uint64_t seed, float scale) {
+  std::mt19937_64 engine(seed);
+  std::normal_distribution<float> dist(0.0f, scale);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(engine);
+  return v;
+}
+
+// The values a tensor of `dtype` holds (block-float weights keep bfloat16 values
+// here: their quantisation depends on the prepared layout, and the PCC bounds for
+// them measure exactly that loss).
+std::vector<float> representable(std::vector<float> v, DataType dtype) {
+  if (dtype == DataType::FLOAT32) return v;
+  for (auto& x : v) x = round_to_bfloat16(x);
+  return v;
+}
+
+}  // namespace
+
+ConvRun run_conv_case(const ConvCase& c) {
+  const Conv2dParams& p = c.params;
+  p.validate();
+  check_depthwise_supported(p);
+  check_arg(c.dtype == DataType::BFLOAT16 || c.dtype == DataType::FLOAT32, "input dtype {} is not supported: use bfloat16 or float32",
+            to_string(c.dtype));
+  check_arg(c.repeat >= 1 && c.repeat <= 100000, "--repeat {} must be between 1 and 100000", c.repeat);
+  const std::uint32_t C = p.in_channels, K = p.kernel_positions();
+  const std::size_t input_count = std::size_t{p.batch} * C * p.input_height * p.input_width;
+
+  std::vector<float> input = c.input ? *c.input : normal(input_count, c.seed, 1.0f);
+  check_arg(input.size() == input_count, "input holds {} values, [N, C, H, W] = [{}, {}, {}, {}] needs {}", input.size(), p.batch,
+            C, p.input_height, p.input_width, input_count);
+  std::vector<float> weight;
+  if (c.weight) {
+    weight = *c.weight;
+  } else if (c.debug_weights) {
+    weight.resize(std::size_t{C} * K);
+    for (std::uint32_t ch = 0; ch < C; ++ch)
+      for (std::uint32_t k = 0; k < K; ++k) weight[std::size_t{ch} * K + k] = static_cast<float>(k + 1);
+  } else {
+    weight = normal(std::size_t{C} * K, c.seed + 1, 1.0f);
+  }
+  check_arg(weight.size() == std::size_t{C} * K, "weights hold {} values, [C, 1, kh, kw] = [{}, 1, {}, {}] needs {}", weight.size(),
+            C, p.kernel_h, p.kernel_w, std::size_t{C} * K);
+  std::optional<std::vector<float>> bias;
+  if (c.bias_values) bias = *c.bias_values;
+  else if (c.bias) bias = normal(C, c.seed + 2, 10.0f);  // the reference test's bias: random * 10
+  if (bias) check_arg(bias->size() == C, "bias holds {} values, {} channels need {}", bias->size(), C, C);
+
+  input = representable(input, c.dtype);
+  weight = representable(weight, is_block_float(c.config.weights_dtype) ? DataType::BFLOAT16 : c.config.weights_dtype);
+  if (bias) *bias = representable(*bias, is_block_float(c.config.weights_dtype) ? DataType::BFLOAT16 : c.config.weights_dtype);
+
+  // NCHW -> sticks [1, 1, N*H*W, C].
+  const std::uint32_t H = p.input_height, W = p.input_width;
+  std::vector<float> sticks(input_count);
+  for (std::uint32_t n = 0; n < p.batch; ++n)
+    for (std::uint32_t ch = 0; ch < C; ++ch)
+      for (std::uint32_t h = 0; h < H; ++h)
+        for (std::uint32_t w = 0; w < W; ++w)
+          sticks[((std::size_t{n} * H + h) * W + w) * C + ch] = input[((std::size_t{n} * C + ch) * H + h) * W + w];
+
+  DeviceOptions options;
+  options.dprint = c.dprint;
+  Device device(arch_preset(c.arch, c.arch_overrides), options);
+  const Tensor host_input = Tensor::from_vector(sticks, Shape{1, 1, static_cast<std::int64_t>(std::size_t{p.batch} * H * W), C}, c.dtype);
+  const DeviceTensor device_input = to_device(host_input, device, c.input_memory, "conv2d input");
+  const Tensor host_weight = Tensor::from_vector(weight, Shape{C, 1, p.kernel_h, p.kernel_w});
+  std::optional<Tensor> host_bias;
+  if (bias) host_bias = Tensor::from_vector(*bias, Shape{C});
+
+  ConvRun run;
+  std::vector<double> times;
+  run.result = conv2d(device_input, host_weight, host_bias, device, p, c.config);
+  const PreparedWeights prepared = run.result.prepared;
+  device.dprint_options() = {};  // kernel prints come from the first run only
+  for (unsigned i = 0; i < c.repeat; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    run.result = conv2d(device_input, prepared, device, p, c.config);
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  run.median_ms = times[times.size() / 2];
+
+  const std::vector<float> out_sticks = from_device(run.result.output).to_vector();
+  const std::uint32_t Ho = p.out_height(), Wo = p.out_width();
+  run.output.resize(out_sticks.size());
+  for (std::uint32_t n = 0; n < p.batch; ++n)
+    for (std::uint32_t ch = 0; ch < C; ++ch)
+      for (std::uint32_t h = 0; h < Ho; ++h)
+        for (std::uint32_t w = 0; w < Wo; ++w)
+          run.output[((std::size_t{n} * C + ch) * Ho + h) * Wo + w] = out_sticks[((std::size_t{n} * Ho + h) * Wo + w) * C + ch];
+
+  reference::Conv2dParams rp;
+  rp.batch = p.batch;
+  rp.in_channels = rp.out_channels = rp.groups = C;
+  rp.height = H;
+  rp.width = W;
+  rp.kernel_h = p.kernel_h;
+  rp.kernel_w = p.kernel_w;
+  rp.stride_h = p.stride_h;
+  rp.stride_w = p.stride_w;
+  rp.pad_top = p.pad_top;
+  rp.pad_bottom = p.pad_bottom;
+  rp.pad_left = p.pad_left;
+  rp.pad_right = p.pad_right;
+  rp.dilation_h = p.dilation_h;
+  rp.dilation_w = p.dilation_w;
+  rp.activation = c.config.activation;
+  run.reference = reference::conv2d(rp, input, weight, bias ? std::span<const float>(*bias) : std::span<const float>());
+  const std::vector<double> actual(run.output.begin(), run.output.end());
+  run.comparison = reference::compare(run.reference, actual);
+  run.weight_matrix = depthwise_weight_matrix(host_weight, run.result.plan.parallel.channel_shards());
+  return run;
+}
+
+}  // namespace shardwise
