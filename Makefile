@@ -18,7 +18,8 @@ build: configure
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build
-	./$(BUILD_DIR)/tools/shardwise reference
+	./$(BUILD_DIR)/tools/shardwise conv2d --arch wormhole_b0 --batch 1 --channels 64 --height 8 --width 8 \
+	  --kernel 3 --stride 1 --padding 1 --shard width --cores 2 --debug-weights --print-weights
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)

@@ -75,6 +75,8 @@ int run(int argc, const char* const* argv) {
   app.require_subcommand(1);
   add_convert_command(app);
   add_reference_command(app);
+  add_conv2d_command(app);
+  add_prepare_weights_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -24,6 +24,8 @@ std::vector<float> random_normal(std::size_t count, std::uint64_t seed);
 // Subcommands register themselves here.
 void add_convert_command(CLI::App& app);
 void add_reference_command(CLI::App& app);
+void add_conv2d_command(CLI::App& app);
+void add_prepare_weights_command(CLI::App& app);
 
 // Parses and runs. Returns the process exit code: 0 success, 2 bad input, 3 device
 // failure, 1 anything else. Never throws.

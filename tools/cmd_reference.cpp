@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_common.hpp"
+#include "conv_options.hpp"
 #include "core/bfloat16.hpp"
 #include "core/error.hpp"
 #include "npy.hpp"
@@ -14,9 +15,8 @@ namespace shardwise::cli {
 namespace {
 
 struct ReferenceOptions {
-  std::int64_t batch = 1, channels = 64, height = 8, width = 8;
-  std::int64_t groups = -1;  // -1: depthwise (groups = channels)
-  std::string kernel = "3", stride = "1", padding = "1", dilation = "1", activation = "none";
+  ConvShapeOptions shape;
+  std::string activation = "none";
   bool bias = false;
   std::uint64_t seed = 0;
   bool json = false;
@@ -24,26 +24,24 @@ struct ReferenceOptions {
 };
 
 void run_reference(const ReferenceOptions& o) {
+  const Conv2dParams cp = o.shape.to_params();
   reference::Conv2dParams p;
-  p.batch = o.batch;
-  p.in_channels = p.out_channels = o.channels;
-  p.height = o.height;
-  p.width = o.width;
-  p.groups = o.groups < 0 ? o.channels : o.groups;
-  const auto kernel = parse_pair(o.kernel, "--kernel");
-  p.kernel_h = kernel[0];
-  p.kernel_w = kernel[1];
-  const auto stride = parse_pair(o.stride, "--stride");
-  const auto dilation = parse_pair(o.dilation, "--dilation");
-  const auto pad = parse_padding(o.padding);
-  p.stride_h = stride[0];
-  p.stride_w = stride[1];
-  p.dilation_h = dilation[0];
-  p.dilation_w = dilation[1];
-  p.pad_top = pad[0];
-  p.pad_bottom = pad[1];
-  p.pad_left = pad[2];
-  p.pad_right = pad[3];
+  p.batch = cp.batch;
+  p.in_channels = cp.in_channels;
+  p.out_channels = cp.out_channels;
+  p.height = cp.input_height;
+  p.width = cp.input_width;
+  p.groups = cp.groups;
+  p.kernel_h = cp.kernel_h;
+  p.kernel_w = cp.kernel_w;
+  p.stride_h = cp.stride_h;
+  p.stride_w = cp.stride_w;
+  p.dilation_h = cp.dilation_h;
+  p.dilation_w = cp.dilation_w;
+  p.pad_top = cp.pad_top;
+  p.pad_bottom = cp.pad_bottom;
+  p.pad_left = cp.pad_left;
+  p.pad_right = cp.pad_right;
   p.activation = parse_activation(o.activation);
   p.validate();
 
@@ -86,15 +84,7 @@ void run_reference(const ReferenceOptions& o) {
 void add_reference_command(CLI::App& app) {
   auto o = std::make_shared<ReferenceOptions>();
   CLI::App* cmd = app.add_subcommand("reference", "Run the double-precision reference conv2d on random inputs");
-  cmd->add_option("--batch", o->batch, "batch size")->capture_default_str();
-  cmd->add_option("--channels", o->channels, "input = output channels")->capture_default_str();
-  cmd->add_option("--groups", o->groups, "groups (default: channels, i.e. depthwise)");
-  cmd->add_option("--height", o->height, "input height")->capture_default_str();
-  cmd->add_option("--width", o->width, "input width")->capture_default_str();
-  cmd->add_option("--kernel", o->kernel, "K or KHxKW")->capture_default_str();
-  cmd->add_option("--stride", o->stride, "S or SHxSW")->capture_default_str();
-  cmd->add_option("--padding", o->padding, "P, PHxPW or T,B,L,R")->capture_default_str();
-  cmd->add_option("--dilation", o->dilation, "D or DHxDW")->capture_default_str();
+  o->shape.add_to(*cmd);
   cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
   cmd->add_flag("--bias", o->bias, "add a random bias");
   cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();

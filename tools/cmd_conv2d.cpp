@@ -1,0 +1,184 @@
+// shardwise conv2d: one depthwise conv on a device model, checked against the reference.
+#include <CLI/CLI.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.hpp"
+#include "conv2d_runner.hpp"
+#include "conv_options.hpp"
+#include "core/error.hpp"
+#include "npy.hpp"
+
+namespace shardwise::cli {
+namespace {
+
+struct Conv2dOptions {
+  ConvShapeOptions shape;
+  std::string arch = "wormhole_b0";
+  std::string shard = "auto";
+  std::optional<std::int64_t> cores;
+  std::string grid;
+  std::string orientation = "row_major";
+  std::string dtype = "bfloat16";
+  std::string weights_dtype = "bfloat16";
+  std::string output_layout = "row_major";
+  std::string activation = "none";
+  bool bfloat16_accumulation = false;
+  bool bias = false;
+  std::uint64_t seed = 0;
+  std::int64_t repeat = 1;
+  bool debug_weights = false;
+  bool print_weights = false;
+  std::string dprint_cores;
+  std::string dprint_dir;
+  std::string load_input, load_weights, load_bias, save_output;
+  bool json = false;
+  double min_pcc = 0.985;
+};
+
+std::vector<CoreCoord> parse_cores(const std::string& text) {
+  std::vector<CoreCoord> cores;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const std::size_t end = std::min(text.find(';', start), text.size());
+    const auto xy = parse_list(text.substr(start, end - start), "--dprint-cores");
+    check_arg(xy.size() == 2 && xy[0] >= 0 && xy[1] >= 0, "--dprint-cores '{}': expected x,y[;x,y...]", text);
+    cores.push_back({static_cast<std::uint32_t>(xy[0]), static_cast<std::uint32_t>(xy[1])});
+    start = end + 1;
+  }
+  return cores;
+}
+
+std::vector<float> load_npy(const std::string& path, std::size_t expected, const std::string& what) {
+  npy::Array a = npy::load(path);
+  check_arg(a.values.size() == expected, "{} '{}' holds {} values, expected {}", what, path, a.values.size(), expected);
+  return a.values;
+}
+
+ConvCase make_case(const Conv2dOptions& o) {
+  ConvCase c;
+  c.arch = o.arch;
+  c.params = o.shape.to_params();
+  check_depthwise_supported(c.params);
+  const Conv2dParams& p = c.params;
+  if (o.shard != "auto") c.config.shard_layout = parse_tensor_memory_layout(o.shard);
+  check_arg(!c.config.shard_layout || *c.config.shard_layout != TensorMemoryLayout::INTERLEAVED,
+            "--shard '{}': allowed are auto, height, width, block", o.shard);
+  check_arg(!(o.cores && !o.grid.empty()), "--cores and --grid are exclusive: give one");
+  if (o.cores) {
+    check_arg(*o.cores >= 1 && *o.cores <= 4096, "--cores {} must be at least 1", *o.cores);
+    c.config.num_cores = static_cast<std::uint32_t>(*o.cores);
+  }
+  if (!o.grid.empty()) {
+    const auto g = parse_pair(o.grid, "--grid");
+    check_arg(g[0] >= 1 && g[1] >= 1 && g[0] <= 64 && g[1] <= 64, "--grid '{}': each extent must be between 1 and 64", o.grid);
+    c.config.grid = CoreCoord{static_cast<std::uint32_t>(g[0]), static_cast<std::uint32_t>(g[1])};
+  }
+  c.config.orientation = parse_shard_orientation(o.orientation);
+  c.dtype = parse_data_type(o.dtype);
+  check_arg(c.dtype == DataType::BFLOAT16 || c.dtype == DataType::FLOAT32, "--dtype {}: allowed are bfloat16, float32", o.dtype);
+  c.config.weights_dtype = parse_data_type(o.weights_dtype);
+  check_arg(is_floating_point(c.config.weights_dtype), "--weights-dtype {}: allowed are bfloat16, float32, bfloat8_b, bfloat4_b",
+            o.weights_dtype);
+  c.config.output_layout = parse_layout(o.output_layout);
+  c.config.activation = parse_activation(o.activation);
+  c.config.bfloat16_accumulation = o.bfloat16_accumulation;
+  c.bias = o.bias || !o.load_bias.empty();
+  c.seed = o.seed;
+  check_arg(o.repeat >= 1 && o.repeat <= 100000, "--repeat {} must be between 1 and 100000", o.repeat);
+  c.repeat = static_cast<unsigned>(o.repeat);
+  c.debug_weights = o.debug_weights;
+  check_arg(!(o.debug_weights && !o.load_weights.empty()), "--debug-weights and --load-weights are exclusive");
+  if (!o.dprint_cores.empty()) c.dprint.cores = parse_cores(o.dprint_cores);
+  c.dprint.directory = o.dprint_dir;
+  const std::size_t K = p.kernel_positions();
+  if (!o.load_input.empty())
+    c.input = load_npy(o.load_input, std::size_t{p.batch} * p.in_channels * p.input_height * p.input_width, "--load-input");
+  if (!o.load_weights.empty()) c.weight = load_npy(o.load_weights, std::size_t{p.in_channels} * K, "--load-weights");
+  if (!o.load_bias.empty()) c.bias_values = load_npy(o.load_bias, p.in_channels, "--load-bias");
+  check_arg(o.min_pcc >= -1.0 && o.min_pcc <= 1.0, "--min-pcc {} must be between -1 and 1", o.min_pcc);
+  return c;
+}
+
+void run_conv2d(const Conv2dOptions& o) {
+  const ConvCase c = make_case(o);
+  const ConvRun run = run_conv_case(c);
+  const Conv2dParams& p = c.params;
+  const Conv2dPlan& plan = run.result.plan;
+  const std::vector<std::int64_t> out_shape{p.batch, p.out_channels, run.result.out_height, run.result.out_width};
+  if (!o.save_output.empty()) npy::save(o.save_output, out_shape, run.output);
+  const CoreRange box = plan.parallel.grid.bounding_box();
+
+  if (o.json) {
+    nlohmann::json cores = nlohmann::json::array();
+    for (const CorePlan& core : plan.cores)
+      cores.push_back({{"core", {core.core.x, core.core.y}}, {"first_output", core.first_output}, {"num_outputs", core.num_outputs},
+                       {"channel_shard", core.channel_shard}, {"weight_start_tile", core.weight_start_tile}});
+    const nlohmann::json j = {{"pcc", run.comparison.pcc},
+                              {"max_abs_err", run.comparison.max_abs_err},
+                              {"norm_max_err", run.comparison.norm_max_err},
+                              {"output_shape", out_shape},
+                              {"arch", plan.arch},
+                              {"shard_layout", std::string(to_string(plan.parallel.layout))},
+                              {"layout_reason", plan.parallel.reason},
+                              {"num_cores", plan.parallel.num_cores()},
+                              {"grid", {box.end.x + 1, box.end.y + 1}},
+                              {"shard_shape", {plan.parallel.shard_height, plan.parallel.channels_per_shard}},
+                              {"l1_bytes_per_core", plan.l1_bytes_per_core},
+                              {"time_ms", run.median_ms},
+                              {"repeat", c.repeat},
+                              {"cores", cores}};
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << fmt::format("shardwise conv2d: depthwise {}\n", p.to_string());
+    std::cout << "plan\n" << plan.summary();
+    if (o.print_weights) {
+      const DepthwiseWeightLayout& wl = run.result.prepared.layout;
+      std::cout << fmt::format("prepared weights: [{}, {}] = [Hw, S*P] before tilizing ({} shard(s) of {} channels)\n", wl.rows,
+                               wl.width(), wl.shards, wl.channels_per_shard)
+                << format_weight_rows(run.weight_matrix, wl.rows, wl.width());
+    }
+    std::cout << fmt::format(
+        "result\n  output      [{}] (N, C, Ho, Wo), {}\n  pcc         {:.6f}\n  max abs err {:.6g}\n  norm max err {:.6g}\n"
+        "  time        {:.3f} ms median over {} run(s)\n",
+        fmt::join(out_shape, ", "), to_string(c.config.output_dtype.value_or(c.dtype)), run.comparison.pcc,
+        run.comparison.max_abs_err, run.comparison.norm_max_err, run.median_ms, c.repeat);
+  }
+  if (!(run.comparison.pcc >= o.min_pcc))
+    throw Error(fmt::format("PCC {:.6f} against the reference is below --min-pcc {}", run.comparison.pcc, o.min_pcc));
+}
+
+}  // namespace
+
+void add_conv2d_command(CLI::App& app) {
+  auto o = std::make_shared<Conv2dOptions>();
+  CLI::App* cmd = app.add_subcommand("conv2d", "Run a depthwise conv2d on a device model and compare it with the reference");
+  o->shape.add_to(*cmd);
+  cmd->add_option("--arch", o->arch, "wormhole_b0|blackhole|host")->capture_default_str();
+  cmd->add_option("--shard", o->shard, "auto|height|width|block")->capture_default_str();
+  cmd->add_option("--cores", o->cores, "HEIGHT/WIDTH: use exactly N cores");
+  cmd->add_option("--grid", o->grid, "XxY: the core grid to use (BLOCK's grid)");
+  cmd->add_option("--orientation", o->orientation, "BLOCK grid orientation: row_major|col_major")->capture_default_str();
+  cmd->add_option("--dtype", o->dtype, "activations: bfloat16|float32")->capture_default_str();
+  cmd->add_option("--weights-dtype", o->weights_dtype, "bfloat16|float32|bfloat8_b|bfloat4_b")->capture_default_str();
+  cmd->add_option("--output-layout", o->output_layout, "row_major|tile")->capture_default_str();
+  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
+  cmd->add_flag("--bfloat16-accumulation", o->bfloat16_accumulation,
+                "accumulate in bfloat16, as the chip does without fp32 accumulation");
+  cmd->add_flag("--bias", o->bias, "add a random bias (random * 10, as the reference's test)");
+  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
+  cmd->add_option("--repeat", o->repeat, "runs to time (median reported)")->capture_default_str();
+  cmd->add_flag("--debug-weights", o->debug_weights, "each weight = its kernel position id + 1");
+  cmd->add_flag("--print-weights", o->print_weights, "print the prepared weights row by row, face by face");
+  cmd->add_option("--dprint-cores", o->dprint_cores, "kernel prints from cores x,y[;x,y]");
+  cmd->add_option("--dprint-dir", o->dprint_dir, "write kernel prints to one file per core and role here");
+  cmd->add_option("--load-input", o->load_input, "input from .npy: float32 NCHW");
+  cmd->add_option("--load-weights", o->load_weights, "weights from .npy: float32 [C, 1, kh, kw]");
+  cmd->add_option("--load-bias", o->load_bias, "bias from .npy: float32 [C]");
+  cmd->add_option("--save-output", o->save_output, "output to .npy: float32 NCHW");
+  cmd->add_flag("--json", o->json, "print one JSON object instead of the report");
+  cmd->add_option("--min-pcc", o->min_pcc, "exit non-zero when the PCC is below this")->capture_default_str();
+  cmd->callback([o] { run_conv2d(*o); });
+}
+
+}  // namespace shardwise::cli
