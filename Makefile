@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench clean
+.PHONY: deps configure build run test bench sweep clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,6 +23,11 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The whole conv2d sweep (CI runs a deterministic sample of it).
+sweep: build
+	SHARDWISE_FULL_SWEEP=1 ./$(BUILD_DIR)/tests/test_conv2d --gtest_filter='Sampled/Conv2dSweep.*' \
+	  --gtest_output=xml:$(BUILD_DIR)/sweep.xml
 
 bench: build
 	./$(BUILD_DIR)/bench/bench_device

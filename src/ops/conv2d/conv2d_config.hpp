@@ -10,6 +10,14 @@
 
 namespace shardwise {
 
+// Deliberate kernel bugs, for kernel developers to see what a broken data flow does
+// to the result (the seeds' failing steps) and for tests that prove the checks fail.
+enum class InjectedFault : std::uint8_t {
+  NONE,
+  WEIGHTS_BY_ADDRESS_OFFSET,  // read weight tiles at base + offset in one bank, not by page id
+  SKIP_WEIGHT_MULTICAST,      // senders hand out the VALID flag without multicasting the data
+};
+
 struct Conv2dConfig {
   std::optional<TensorMemoryLayout> shard_layout;  // nullopt: chosen automatically
   std::optional<std::uint32_t> num_cores;          // HEIGHT / WIDTH: exactly this many cores
@@ -20,6 +28,7 @@ struct Conv2dConfig {
   Activation activation = Activation::NONE;
   Layout output_layout = Layout::ROW_MAJOR;
   bool bfloat16_accumulation = false;  // emulate the chip without fp32 accumulation
+  InjectedFault fault = InjectedFault::NONE;
 };
 
 }  // namespace shardwise

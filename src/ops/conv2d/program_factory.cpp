@@ -58,7 +58,8 @@ Program make_depthwise_program(const DepthwiseProgramInputs& in) {
       in.weights.weights.buffer->address_generator(),
       in.weights.bias ? in.weights.bias->buffer->address_generator() : InterleavedAddressGenerator{},
       weight_tile_bytes, weight_tiles, wl.tiles_per_tile_row(), wl.width() / kTileWidth, bias_tiles,
-      sender_semaphore, receiver_semaphore};
+      sender_semaphore, receiver_semaphore, in.config.fault == InjectedFault::WEIGHTS_BY_ADDRESS_OFFSET,
+      in.config.fault == InjectedFault::SKIP_WEIGHT_MULTICAST};
   const DepthwiseComputeArgs compute_args{K, P, plan.block_sticks, in.input_dtype, in.weights.dtype, in.output_dtype,
                                           in.config.output_layout, weight_tiles, bias_tiles, in.config.activation,
                                           in.config.bfloat16_accumulation};

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/activation.hpp"
+#include "device/kernel.hpp"
 #include "core/data_type.hpp"
 #include "device/noc_address.hpp"
 #include "tensor/tensor.hpp"
@@ -36,6 +37,8 @@ struct DepthwiseReaderArgs {
   std::uint32_t bias_tiles;             // per shard, 0 without bias
   std::uint32_t sender_semaphore;
   std::uint32_t receiver_semaphore;
+  bool weights_by_address_offset;  // injected fault
+  bool skip_weight_multicast;      // injected fault
 };
 
 struct DepthwiseReaderCoreArgs {

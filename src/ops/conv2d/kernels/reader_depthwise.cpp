@@ -33,6 +33,13 @@ KernelCoroutine reader_depthwise(KernelContext& ctx) {
     for (std::uint32_t i = 0; i < a.weight_tiles; ++i, l1 += a.weight_tile_bytes) {
       const std::uint32_t id = (i / per_row) * a.weight_tile_row_stride + core.channel_shard * per_row + i % per_row;
       if (ctx.dprint_enabled()) ctx.dprint() << "weight tile " << i << ": global tile id " << id << "\n";
+      if (a.weights_by_address_offset) {
+        // The seed's step 8: a per-core base address plus byte offsets, read as if
+        // the tiles lay one after another in one bank.
+        ctx.noc_async_read(NocAddr::dram(0, a.weights.base_address + std::uint64_t{core.channel_shard * per_row + i} * a.weights.aligned_page_size),
+                           l1, a.weights.page_size);
+        continue;
+      }
       ctx.noc_async_read_page(id, a.weights, l1);
     }
     for (std::uint32_t i = 0; i < a.bias_tiles; ++i, l1 += a.weight_tile_bytes)
@@ -43,7 +50,7 @@ KernelCoroutine reader_depthwise(KernelContext& ctx) {
       ctx.noc_semaphore_set(sender_sem, 0);
       for (const CoreRange& r : core.multicast) {
         const std::uint32_t dests = r.num_cores() - (r.contains(ctx.core()) ? 1 : 0);
-        ctx.noc_async_write_multicast(weights_l1, {r, weights_l1}, weight_bytes, dests);
+        if (!a.skip_weight_multicast) ctx.noc_async_write_multicast(weights_l1, {r, weights_l1}, weight_bytes, dests);
       }
       ctx.noc_async_write_barrier();
       ctx.noc_semaphore_set(receiver_sem, kValid);
