@@ -1,6 +1,8 @@
 // The seeds' cases, end to end against the reference.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "conv2d_runner.hpp"
 
 namespace shardwise {
@@ -52,6 +54,49 @@ TEST(Conv2dSeeds, WidthWithRelu) {
   ConvCase c = seed_case(64, 8, 8, TensorMemoryLayout::WIDTH_SHARDED, 2);
   c.config.activation = Activation::RELU;
   expect_close(run_conv_case(c), "WIDTH relu");
+}
+
+}  // namespace
+}  // namespace shardwise
+
+namespace shardwise {
+namespace {
+
+// The halo reads sharded inputs from the cores that hold them.
+class ShardedInput : public ::testing::TestWithParam<TensorMemoryLayout> {};
+
+TEST_P(ShardedInput, MatchesTheReference) {
+  ConvCase c = seed_case(96, 10, 6, TensorMemoryLayout::HEIGHT_SHARDED, 3);
+  c.params.batch = 2;
+  c.bias = true;
+  const std::uint32_t sticks = 2 * 10 * 6;  // 120
+  switch (GetParam()) {
+    case TensorMemoryLayout::HEIGHT_SHARDED:
+      c.input_memory = MemoryConfig::sharded(GetParam(), ShardSpec{CoreRangeSet::first_cores_row_wise(4, 8), {32, 96}});
+      break;
+    case TensorMemoryLayout::WIDTH_SHARDED:
+      c.input_memory = MemoryConfig::sharded(GetParam(), ShardSpec{CoreRangeSet::first_cores_row_wise(3, 8), {sticks, 32}});
+      break;
+    default:
+      c.input_memory = MemoryConfig::sharded(GetParam(), ShardSpec{CoreRangeSet{{CoreRange{{2, 3}, {4, 4}}}}, {64, 32}});
+  }
+  const ConvRun run = run_conv_case(c);
+  EXPECT_GE(run.comparison.pcc, 0.9999);
+  EXPECT_LE(run.comparison.norm_max_err, 0.004);
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, ShardedInput,
+                         ::testing::Values(TensorMemoryLayout::HEIGHT_SHARDED, TensorMemoryLayout::WIDTH_SHARDED,
+                                           TensorMemoryLayout::BLOCK_SHARDED));
+
+TEST(Conv2dDprint, ReaderPrintsItsWeightTileIds) {
+  ConvCase c = seed_case(64, 8, 8, TensorMemoryLayout::WIDTH_SHARDED, 2);
+  std::ostringstream sink;
+  c.dprint.cores = {{1, 0}};
+  c.dprint.sink = &sink;
+  run_conv_case(c);
+  EXPECT_NE(sink.str().find("[core (1,0) READER] weight tile 0: global tile id 1"), std::string::npos) << sink.str();
+  EXPECT_EQ(sink.str().find("core (0,0)"), std::string::npos) << sink.str();
 }
 
 }  // namespace

@@ -111,9 +111,8 @@ KernelCoroutine halo_gather_kernel(KernelContext& ctx) {
   const auto& core = ctx.runtime_args<HaloCoreArgs>();
   const StickSource& source = args.source;
   const std::uint32_t es = source.element_size;
-  const std::uint32_t read_bytes = core.channels * es;
   const std::uint32_t page = args.halo_page_bytes;
-  const bool whole_sticks = core.first_channel == 0 && core.channels == args.input_channels && read_bytes == page;
+  const bool whole_sticks = core.first_channel == 0 && core.channels == args.input_channels && core.channels * es == page;
 
   const HaloRun* runs = ctx.l1_pointer<const HaloRun>(core.runs_address, core.num_runs);
   std::uint32_t total = 0;
@@ -135,9 +134,18 @@ KernelCoroutine halo_gather_kernel(KernelContext& ctx) {
     }
     for (std::uint32_t i = 0; i < run.count;) {
       const std::uint32_t together = whole_sticks ? source.contiguous_sticks(run.source + i, run.count - i, page) : 1;
-      ctx.noc_async_read(source.locate(run.source + i, core.first_channel), halo + (row + i) * page,
-                         together == 1 ? read_bytes : together * page);
-      i += together;
+      if (together > 1) {
+        ctx.noc_async_read(source.locate(run.source + i, 0), halo + (row + i) * page, together * page);
+        i += together;
+        continue;
+      }
+      // One stick, in as many pieces as the source's shards split its channels.
+      for (std::uint32_t c = 0; c < core.channels;) {
+        const std::uint32_t piece = source.channels_together(core.first_channel + c, core.channels - c);
+        ctx.noc_async_read(source.locate(run.source + i, core.first_channel + c), halo + (row + i) * page + c * es, piece * es);
+        c += piece;
+      }
+      ++i;
     }
     row += run.count;
   }

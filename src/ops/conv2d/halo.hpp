@@ -9,6 +9,7 @@
 // [o0, o1) holds the padded sticks [tl(o0), tl(o1 - 1) + (dkh-1)*Wp + dkw - 1], in
 // order, in its halo shard; the config tensor lists them as runs of input sticks or
 // padding, so the gather kernel needs no arithmetic on image coordinates.
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -54,6 +55,11 @@ struct StickSource {
 
   static StickSource of(const DeviceTensor& input);
   NocAddr locate(std::uint32_t stick, std::uint32_t first_channel) const;
+  // Channels from first_channel on that lie together in one page (a sharded source
+  // splits a stick at its shard width).
+  std::uint32_t channels_together(std::uint32_t first_channel, std::uint32_t count) const {
+    return sharded ? std::min(count, shard_cols - first_channel % shard_cols) : count;
+  }
   // How many of the sticks from `stick` on lie back to back in memory (so one read
   // can move them), when every stick is read whole.
   std::uint32_t contiguous_sticks(std::uint32_t stick, std::uint32_t count, std::uint32_t stick_bytes) const;
