@@ -27,7 +27,8 @@ test: build
 # The whole conv2d sweep (CI runs a deterministic sample of it).
 sweep: build
 	SHARDWISE_FULL_SWEEP=1 ./$(BUILD_DIR)/tests/test_conv2d --gtest_filter='Sampled/Conv2dSweep.*' \
-	  --gtest_output=xml:$(BUILD_DIR)/sweep.xml
+	  --gtest_output=xml:$(BUILD_DIR)/sweep.xml > $(BUILD_DIR)/sweep.log; \
+	  status=$$?; python3 scripts/sweep_summary.py $(BUILD_DIR)/sweep.xml; exit $$status
 
 bench: build
 	./$(BUILD_DIR)/bench/bench_device

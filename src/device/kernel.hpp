@@ -8,7 +8,9 @@
 // otherwise the kernel suspends and the scheduler resumes it once the condition holds.
 #include <coroutine>
 #include <cstdint>
+#include <cstddef>
 #include <exception>
+#include <memory>
 #include <string_view>
 #include <utility>
 
@@ -19,9 +21,46 @@ enum class KernelRole : std::uint8_t { READER, WRITER, COMPUTE };
 std::string_view to_string(KernelRole role);
 inline constexpr int kKernelRoles = 3;
 
+// Coroutine frames of one launch come from a bump arena (set for the thread that
+// creates them), so a launch costs no malloc per kernel; frames created elsewhere use
+// the heap. A 16-byte header records which.
+class FrameArena {
+ public:
+  explicit FrameArena(std::size_t bytes) : storage_(new std::byte[bytes]), size_(bytes) {}
+  void* allocate(std::size_t bytes) {
+    bytes = (bytes + 15) / 16 * 16;
+    if (used_ + bytes > size_) return nullptr;
+    void* p = storage_.get() + used_;
+    used_ += bytes;
+    return p;
+  }
+  static FrameArena*& current() {
+    static thread_local FrameArena* arena = nullptr;
+    return arena;
+  }
+
+ private:
+  std::unique_ptr<std::byte[]> storage_;
+  std::size_t size_;
+  std::size_t used_ = 0;
+};
+
 class KernelCoroutine {
  public:
   struct promise_type {
+    static void* operator new(std::size_t bytes) {
+      constexpr std::size_t header = 16;
+      FrameArena* arena = FrameArena::current();
+      void* block = arena ? arena->allocate(bytes + header) : nullptr;
+      const bool from_arena = block != nullptr;
+      if (!block) block = ::operator new(bytes + header);
+      *static_cast<bool*>(block) = from_arena;
+      return static_cast<std::byte*>(block) + header;
+    }
+    static void operator delete(void* frame) {
+      void* block = static_cast<std::byte*>(frame) - 16;
+      if (!*static_cast<bool*>(block)) ::operator delete(block);
+    }
     std::exception_ptr exception;
     KernelCoroutine get_return_object() { return KernelCoroutine(std::coroutine_handle<promise_type>::from_promise(*this)); }
     std::suspend_always initial_suspend() noexcept { return {}; }

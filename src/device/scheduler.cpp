@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <sstream>
 
 #include "device/device.hpp"
@@ -33,13 +34,17 @@ namespace {
 // which writes to the prints.
 struct KernelInstance {
   std::unique_ptr<std::ostringstream> prints;  // only where dprint is enabled
-  std::unique_ptr<KernelContext> context;
+  KernelContext* context = nullptr;             // in the run's context array
   KernelCoroutine coroutine;
 };
 
+// At most one kernel per role on a core.
 struct CoreRun {
   CoreState state;
-  std::vector<KernelInstance> kernels;
+  std::array<KernelInstance, kKernelRoles> slots;
+  std::uint32_t count = 0;
+  std::span<KernelInstance> kernels() { return {slots.data(), count}; }
+  std::span<const KernelInstance> kernels() const { return {slots.data(), count}; }
 };
 
 constexpr std::uint64_t kBusy = ~0ull;
@@ -81,7 +86,7 @@ struct RunState {
       const std::uint64_t start_epoch = epoch.load();
       bool progress = false, unfinished = false;
       for (CoreRun* core : slices[index]) {
-        for (KernelInstance& k : core->kernels) {
+        for (KernelInstance& k : core->kernels()) {
           if (k.coroutine.done()) continue;
           unfinished = true;
           if (!k.context->ready(k.context->wait_state())) continue;
@@ -123,10 +128,11 @@ struct RunState {
   }
 };
 
-void flush_prints(const Device& device, const std::vector<std::unique_ptr<CoreRun>>& cores) {
+void flush_prints(const Device& device, const std::vector<CoreRun>& cores) {
   const DprintOptions& options = device.options().dprint;
-  for (const auto& core : cores) {
-    for (const KernelInstance& k : core->kernels) {
+  for (const CoreRun& run : cores) {
+    const CoreRun* core = &run;
+    for (const KernelInstance& k : core->kernels()) {
       if (!k.prints) continue;
       const std::string text = k.prints->str();
       if (text.empty()) continue;
@@ -159,22 +165,39 @@ void Device::run(Program& program) {
                 arch_.grid_x, arch_.grid_y, arch_.name);
   };
 
-  // Cores that take part, indexed like the grid (row-major).
-  std::vector<std::unique_ptr<CoreRun>> by_core(arch_.num_cores());
-  auto core_run = [&](CoreCoord c) -> CoreRun& {
-    auto& slot = by_core[core_index(c)];
-    if (!slot) {
-      slot = std::make_unique<CoreRun>();
-      slot->state.core = c;
-      slot->state.l1 = l1_base(c);
-      slot->kernels.reserve(kKernelRoles);
-    }
-    return *slot;
-  };
+  // Declared before the cores: coroutine frames (in `cores`) are destroyed first, then
+  // the contexts they point to, then the arena that holds them.
+  std::size_t total_kernels = 0;
+  for (const auto& spec : program.kernels()) total_kernels += spec.cores.num_cores();
+  FrameArena arena(total_kernels * 512);
+  std::vector<KernelContext> contexts;
+  contexts.reserve(total_kernels);
+
+  // Cores that take part, in grid order, stored contiguously (kernel contexts keep
+  // references to their core's state, so the array never grows after this).
+  std::vector<std::int32_t> run_index(arch_.num_cores(), -1);
   for (const auto& k : program.kernels()) {
     check_cores(k.cores, fmt::format("kernel '{}'", k.name));
-    for (const auto& c : k.cores.cores()) core_run(c);
+    for (const auto& r : k.cores.ranges)
+      for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
+        for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
   }
+  for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, fmt::format("CB {}", spec.config.cb_id));
+  std::vector<CoreRun> cores;
+  std::size_t instances = 0;
+  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
+    if (run_index[i] == 0) run_index[i] = static_cast<std::int32_t>(instances++);
+  cores.resize(instances);
+  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
+    if (run_index[i] >= 0) {
+      CoreRun& run = cores[static_cast<std::size_t>(run_index[i])];
+      run.state.core = {i % arch_.grid_x, i / arch_.grid_x};
+      run.state.l1 = l1_.at(i).get();
+    }
+  auto core_run = [&](CoreCoord c) -> CoreRun* {
+    const std::int32_t index = run_index[core_index(c)];
+    return index < 0 ? nullptr : &cores[static_cast<std::size_t>(index)];
+  };
 
   // Semaphores: same address on every core of their range.
   for (std::uint32_t id = 0; id < program.semaphores().size(); ++id) {
@@ -189,11 +212,12 @@ void Device::run(Program& program) {
   const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
   std::vector<std::uint32_t> cb_top(arch_.num_cores(), l1_cb_region_begin());
   for (const auto& spec : program.circular_buffers()) {
-    check_cores(spec.cores, fmt::format("CB {}", spec.config.cb_id));
     const CircularBufferConfig& cfg = spec.config;
     const std::uint64_t bytes = std::uint64_t{cfg.page_size} * cfg.num_pages;
     for (const auto& c : spec.cores.cores()) {
-      CircularBuffer& cb = core_run(c).state.cbs[cfg.cb_id];
+      CoreRun* run = core_run(c);
+      CircularBuffer scratch;  // a CB on a core without kernels is laid out but unused
+      CircularBuffer& cb = run ? run->state.cbs[cfg.cb_id] : scratch;
       cb = CircularBuffer{true, 0, cfg.page_size, cfg.num_pages, cfg.data_format};
       if (cfg.globally_allocated) {
         const Buffer& buffer = *cfg.globally_allocated;
@@ -219,55 +243,54 @@ void Device::run(Program& program) {
     }
   }
 
-  std::vector<CoreRun*> core_of(arch_.num_cores(), nullptr);
-  std::vector<std::unique_ptr<CoreRun>> cores;
-  for (auto& run : by_core)
-    if (run) {
-      core_of[core_index(run->state.core)] = run.get();
-      cores.push_back(std::move(run));
-    }
   if (cores.empty()) return;
-
   const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(cores.size()));
   RunState state(threads);
-  for (std::size_t i = 0; i < cores.size(); ++i) state.slices[i % threads].push_back(cores[i].get());
+  for (std::size_t i = 0; i < cores.size(); ++i) state.slices[i % threads].push_back(&cores[i]);
 
-  // One coroutine per kernel and core, in role order on each core. Cores without
-  // prints share a stream that discards everything; it is only ever in a failed state,
-  // so concurrent writes change nothing.
+  // One coroutine per kernel and core, in role order on each core. Contexts live in
+  // one array and coroutine frames in one arena, so a launch makes no per-kernel
+  // allocation. Cores without prints share a stream that discards everything (it is
+  // only ever in a failed state, so concurrent writes change nothing).
+  FrameArena::current() = &arena;
+  struct ArenaReset {
+    ~ArenaReset() { FrameArena::current() = nullptr; }
+  } arena_reset;
   std::ostream discard(nullptr);
   for (int role = 0; role < kKernelRoles; ++role) {
     for (const auto& spec : program.kernels()) {
       if (static_cast<int>(spec.role) != role) continue;
-      for (const auto& c : spec.cores.cores()) {
-        CoreRun& target = *core_of[core_index(c)];
-        const auto args = spec.runtime_args.find(core_key(c));
-        KernelInstance instance;
-        const bool prints = options_.dprint.enabled_for(c);
-        if (prints) instance.prints = std::make_unique<std::ostringstream>();
-        instance.context = std::make_unique<KernelContext>(
-            *this, target.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
-            prints ? static_cast<std::ostream&>(*instance.prints) : discard, prints);
-        instance.coroutine = spec.function(*instance.context);
-        target.kernels.push_back(std::move(instance));
-      }
+      for (const auto& r : spec.cores.ranges)
+        for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
+          for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) {
+            const CoreCoord c{x, y};
+            CoreRun& target = *core_run(c);
+            const auto args = spec.runtime_args.find(core_key(c));
+            KernelInstance& instance = target.slots[target.count++];
+            const bool prints = options_.dprint.enabled_for(c);
+            if (prints) instance.prints = std::make_unique<std::ostringstream>();
+            instance.context = &contexts.emplace_back(
+                *this, target.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
+                prints ? static_cast<std::ostream&>(*instance.prints) : discard, prints);
+            instance.coroutine = spec.function(*instance.context);
+          }
     }
   }
 
-  for (auto& core : cores) set_cb_region_end(core->state.core, cb_top[core_index(core->state.core)]);
+  for (CoreRun& core : cores) set_cb_region_end(core.state.core, cb_top[core_index(core.state.core)]);
   running_ = true;
   pool_->run(threads, [&](unsigned index) { state.run_thread(index); });
   running_ = false;
-  for (auto& core : cores) set_cb_region_end(core->state.core, 0);
+  for (CoreRun& core : cores) set_cb_region_end(core.state.core, 0);
 
   flush_prints(*this, cores);
   if (state.error) std::rethrow_exception(state.error);
   if (state.deadlock.load()) {
     std::string report = fmt::format("deadlock in program '{}': no kernel can make progress", program.name());
-    for (const auto& core : cores)
-      for (const auto& k : core->kernels)
+    for (const CoreRun& core : cores)
+      for (const auto& k : core.kernels())
         if (!k.coroutine.done())
-          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core->state.core.to_string(),
+          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core.state.core.to_string(),
                                 k.context->kernel_name(), to_string(k.context->role()), k.context->describe_wait());
     throw Deadlock(report);
   }

@@ -80,8 +80,9 @@ TEST_P(Conv2dSweep, MatchesTheReference) {
   c.seed = s.channels * 7 + s.height;
   const ConvRun run = run_conv_case(c);
   const auto& r = run.comparison;
-  RecordProperty("pcc", std::to_string(r.pcc));
-  RecordProperty("norm_max_err", std::to_string(r.norm_max_err));
+  RecordProperty("pcc", fmt::format("{:.9f}", r.pcc));
+  RecordProperty("norm_max_err", fmt::format("{:.3e}", r.norm_max_err));
+  RecordProperty("max_abs_err", fmt::format("{:.3e}", r.max_abs_err));
   if (s.dtype == DataType::BFLOAT16) {
     EXPECT_GE(r.pcc, 0.9999);
     EXPECT_LE(r.norm_max_err, 0.004);
