@@ -15,6 +15,8 @@ namespace {
 struct Conv2dOptions {
   ConvShapeOptions shape;
   std::string arch = "wormhole_b0";
+  std::optional<std::int64_t> l1_size;
+  std::string arch_grid;
   std::string shard = "auto";
   std::optional<std::int64_t> cores;
   std::string grid;
@@ -58,6 +60,18 @@ std::vector<float> load_npy(const std::string& path, std::size_t expected, const
 ConvCase make_case(const Conv2dOptions& o) {
   ConvCase c;
   c.arch = o.arch;
+  if (o.l1_size) {
+    check_arg(*o.l1_size >= 1 && *o.l1_size <= (1ll << 30), "--l1-size {} must be between 1 and 2^30 bytes", *o.l1_size);
+    c.arch_overrides.l1_size = static_cast<std::uint32_t>(*o.l1_size);
+  }
+  if (!o.arch_grid.empty()) {
+    const auto g = parse_pair(o.arch_grid, "--arch-grid");
+    check_arg(g[0] >= 1 && g[1] >= 1 && g[0] <= 64 && g[1] <= 64, "--arch-grid '{}': each extent must be between 1 and 64",
+              o.arch_grid);
+    c.arch_overrides.grid_x = static_cast<std::uint32_t>(g[0]);
+    c.arch_overrides.grid_y = static_cast<std::uint32_t>(g[1]);
+  }
+  arch_preset(c.arch, c.arch_overrides);  // validates the arch and overrides before anything runs
   c.params = o.shape.to_params();
   check_depthwise_supported(c.params);
   const Conv2dParams& p = c.params;
@@ -155,6 +169,8 @@ void add_conv2d_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("conv2d", "Run a depthwise conv2d on a device model and compare it with the reference");
   o->shape.add_to(*cmd);
   cmd->add_option("--arch", o->arch, "wormhole_b0|blackhole|host")->capture_default_str();
+  cmd->add_option("--l1-size", o->l1_size, "override the arch's L1 bytes per core");
+  cmd->add_option("--arch-grid", o->arch_grid, "XxY: override the arch's compute grid");
   cmd->add_option("--shard", o->shard, "auto|height|width|block")->capture_default_str();
   cmd->add_option("--cores", o->cores, "HEIGHT/WIDTH: use exactly N cores");
   cmd->add_option("--grid", o->grid, "XxY: the core grid to use (BLOCK's grid)");

@@ -57,7 +57,9 @@ INSTANTIATE_TEST_SUITE_P(
                       BadFlag{"--activation tanh", "'tanh'"}, BadFlag{"--output-layout diagonal", "'diagonal'"},
                       BadFlag{"--orientation sideways", "'sideways'"}, BadFlag{"--repeat 0", "--repeat 0"},
                       BadFlag{"--dprint-cores 1", "--dprint-cores '1'"}, BadFlag{"--load-input /nonexistent.npy", "/nonexistent.npy"},
-                      BadFlag{"--cores 1 --grid 1x1", "exclusive"}, BadFlag{"--min-pcc 2", "--min-pcc 2"}));
+                      BadFlag{"--cores 1 --grid 1x1", "exclusive"}, BadFlag{"--min-pcc 2", "--min-pcc 2"},
+                      BadFlag{"--l1-size 1000", "L1 size 1000"}, BadFlag{"--arch-grid 0x1", "--arch-grid '0x1'"},
+                      BadFlag{"--l1-size 130000", "out of memory"}));
 
 TEST(Conv2dCli, JsonReportAndNpyExchange) {
   namespace fs = std::filesystem;
