@@ -125,7 +125,7 @@ void run_conv2d(const Conv2dOptions& o) {
 
   if (o.json) {
     nlohmann::json cores = nlohmann::json::array();
-    for (const CorePlan& core : plan.cores)
+    for (const CorePlan& core : plan.cores())
       cores.push_back({{"core", {core.core.x, core.core.y}}, {"first_output", core.first_output}, {"num_outputs", core.num_outputs},
                        {"channel_shard", core.channel_shard}, {"weight_start_tile", core.weight_start_tile}});
     const nlohmann::json j = {{"pcc", run.comparison.pcc},
@@ -137,7 +137,9 @@ void run_conv2d(const Conv2dOptions& o) {
                               {"layout_reason", plan.parallel.reason},
                               {"num_cores", plan.parallel.num_cores()},
                               {"grid", {box.end.x + 1, box.end.y + 1}},
-                              {"shard_shape", {plan.parallel.shard_height, plan.parallel.channels_per_shard}},
+                              {"shard_shape", {plan.slices.front().shard_height, plan.parallel.channels_per_shard}},
+                              {"slices", plan.slices.size()},
+                              {"output_memory", plan.output_in_dram ? "DRAM_INTERLEAVED" : "L1_SHARDED"},
                               {"l1_bytes_per_core", plan.l1_bytes_per_core},
                               {"time_ms", run.median_ms},
                               {"repeat", c.repeat},

@@ -69,6 +69,7 @@ class Device {
   // L1 bytes not taken by buffers, on every core (lockstep), and the lowest buffer
   // address: circular buffers must end below it.
   std::uint64_t l1_free_bytes() const { return l1_allocator_.free_bytes(); }
+  std::uint64_t l1_largest_free_block() const { return l1_allocator_.largest_free_block(); }
   std::uint64_t l1_lowest_buffer_address() const { return l1_allocator_.lowest_allocated(); }
   std::uint32_t l1_cb_region_begin() const { return arch_.l1_unreserved_base + kSemaphoreSlots * kSemaphoreStride; }
 

@@ -40,43 +40,97 @@ std::uint32_t choose_block_sticks(std::uint32_t window_bytes) {
 
 std::uint64_t align16(std::uint64_t v) { return (v + 15) / 16 * 16; }
 
-Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const Arch& arch, DataType in_dtype,
-                     DataType out_dtype, const PreparedWeights& weights, std::vector<HaloWindow>& windows) {
-  Conv2dPlan plan;
-  plan.arch = arch.name;
-  plan.parallel = choose_parallel_config(p, config, arch);
-  const ParallelConfig& pc = plan.parallel;
-  const std::uint32_t P = pc.channels_per_shard;
-  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in_dtype));
-  const std::uint64_t sticks = p.output_sticks();
-  windows.clear();
+SlicePlan plan_slice(const Conv2dParams& p, const ParallelConfig& pc, const PreparedWeights& weights, std::uint64_t first,
+                     std::uint64_t count) {
+  SlicePlan slice;
+  slice.first_output = first;
+  slice.num_outputs = count;
+  const std::uint64_t per_block = (count + std::uint64_t{pc.cores_nhw} * kTileHeight - 1) / (std::uint64_t{pc.cores_nhw} * kTileHeight) * kTileHeight;
+  slice.shard_height = static_cast<std::uint32_t>(std::max<std::uint64_t>(per_block, kTileHeight));
   for (std::uint32_t b = 0; b < pc.cores_nhw; ++b) {
-    const std::uint64_t first = std::min<std::uint64_t>(sticks, std::uint64_t{b} * pc.shard_height);
-    const std::uint64_t count = std::min<std::uint64_t>(pc.shard_height, sticks - first);
-    windows.push_back(plan_halo_window(p, first, static_cast<std::uint32_t>(count)));
-    plan.halo_sticks = std::max(plan.halo_sticks, windows.back().num_sticks);
+    const std::uint64_t begin = std::min<std::uint64_t>(count, std::uint64_t{b} * slice.shard_height);
+    const std::uint64_t n = std::min<std::uint64_t>(slice.shard_height, count - begin);
+    slice.windows.push_back(plan_halo_window(p, first + begin, static_cast<std::uint32_t>(n)));
+    slice.halo_sticks = std::max(slice.halo_sticks, slice.windows.back().num_sticks);
+    slice.max_runs = std::max<std::uint32_t>(slice.max_runs, static_cast<std::uint32_t>(slice.windows.back().runs.size()));
   }
-  plan.halo_sticks = std::max(plan.halo_sticks, 1u);
-  plan.block_sticks = choose_block_sticks(p.kernel_positions() * P * in_es);
   for (const CoreWork& w : pc.work) {
-    const HaloWindow& window = windows[w.nhw_block];
-    plan.cores.push_back(CorePlan{w.core, w.nhw_block, w.channel_shard, window.first_output, window.num_outputs,
-                                  weights.layout.tile_id(w.channel_shard, 0), window.first_stick, window.num_sticks,
-                                  static_cast<std::uint32_t>(window.runs.size())});
+    const HaloWindow& window = slice.windows[w.nhw_block];
+    slice.cores.push_back(CorePlan{w.core, w.nhw_block, w.channel_shard, window.first_output, window.num_outputs,
+                                   weights.layout.tile_id(w.channel_shard, 0), window.first_stick, window.num_sticks,
+                                   static_cast<std::uint32_t>(window.runs.size())});
   }
-  std::uint32_t max_runs = 1;
-  for (const auto& window : windows) max_runs = std::max<std::uint32_t>(max_runs, static_cast<std::uint32_t>(window.runs.size()));
+  return slice;
+}
 
-  const std::uint64_t weight_tile_bytes = tile_size(weights.dtype);
+// L1 bytes one slice puts on each core: halo and config shards, the output shard (or,
+// with a DRAM output, a double-buffered output CB), input, weight and scratch CBs.
+std::uint64_t slice_l1_bytes(const Conv2dParams& p, const Conv2dConfig& config, const ParallelConfig& pc,
+                             const PreparedWeights& weights, const SlicePlan& slice, std::uint32_t block_sticks,
+                             DataType in_dtype, DataType out_dtype, bool output_in_dram) {
+  const std::uint64_t P = pc.channels_per_shard;
+  const std::uint64_t in_es = element_size(in_dtype), out_es = element_size(out_dtype);
+  const bool tile = config.output_layout == Layout::TILE;
+  const std::uint64_t tile_row_bytes = P / kTileWidth * tile_size(out_dtype);
+  std::uint64_t out_bytes = 0;
+  if (output_in_dram) out_bytes = tile ? 2 * tile_row_bytes : 2ull * block_sticks * P * out_es;
+  else out_bytes = tile ? std::uint64_t{slice.shard_height} / kTileHeight * tile_row_bytes : std::uint64_t{slice.shard_height} * P * out_es;
   const std::uint64_t weight_tiles = weights.layout.tiles_per_shard();
   const std::uint64_t bias_tiles = weights.bias ? weights.layout.tiles_per_tile_row() : 0;
-  const std::uint64_t out_bytes = config.output_layout == Layout::TILE
-                                      ? std::uint64_t{pc.shard_height} / kTileHeight * (P / kTileWidth) * tile_size(out_dtype)
-                                      : std::uint64_t{pc.shard_height} * P * element_size(out_dtype);
-  plan.l1_bytes_per_core = align16(std::uint64_t{plan.halo_sticks} * P * in_es) + align16(std::uint64_t{max_runs} * sizeof(HaloRun)) +
-                           align16(out_bytes) + 2 * align16(std::uint64_t{plan.block_sticks} * p.kernel_positions() * P * in_es) +
-                           align16((weight_tiles + bias_tiles) * weight_tile_bytes) +
-                           align16((weight_tiles * kTileElements + P) * 4);
+  return align16(std::uint64_t{slice.halo_sticks} * P * in_es) + align16(std::uint64_t{slice.max_runs} * sizeof(HaloRun)) +
+         align16(out_bytes) + 2 * align16(std::uint64_t{block_sticks} * p.kernel_positions() * P * in_es) +
+         align16((weight_tiles + bias_tiles) * tile_size(weights.dtype)) + align16((weight_tiles * kTileElements + P) * 4);
+}
+
+Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const Device& device, DataType in_dtype,
+                     DataType out_dtype, const PreparedWeights& weights) {
+  Conv2dPlan plan;
+  plan.arch = device.arch().name;
+  plan.parallel = choose_parallel_config(p, config, device.arch());
+  const ParallelConfig& pc = plan.parallel;
+  const std::uint32_t P = pc.channels_per_shard;
+  plan.block_sticks = choose_block_sticks(p.kernel_positions() * P * static_cast<std::uint32_t>(element_size(in_dtype)));
+  plan.l1_available = device.l1_largest_free_block();
+  const std::uint64_t total = p.output_sticks();
+
+  // One pass with a sharded output, if it fits.
+  SlicePlan whole = plan_slice(p, pc, weights, 0, total);
+  plan.l1_bytes_per_core = slice_l1_bytes(p, config, pc, weights, whole, plan.block_sticks, in_dtype, out_dtype, false);
+  if (plan.l1_bytes_per_core <= plan.l1_available) {
+    plan.slices.push_back(std::move(whole));
+    return plan;
+  }
+  // Otherwise the fewest slices whose largest fits, each a multiple of 32 sticks per
+  // stick block; the output goes to DRAM.
+  const std::uint64_t unit = std::uint64_t{pc.cores_nhw} * kTileHeight;
+  const std::uint64_t max_slices = (total + unit - 1) / unit;
+  auto slice_size = [&](std::uint64_t n) { return ((total + n - 1) / n + unit - 1) / unit * unit; };
+  auto fits = [&](std::uint64_t n, std::uint64_t* bytes) {
+    const SlicePlan first = plan_slice(p, pc, weights, 0, std::min(total, slice_size(n)));
+    *bytes = slice_l1_bytes(p, config, pc, weights, first, plan.block_sticks, in_dtype, out_dtype, true);
+    return *bytes <= plan.l1_available;
+  };
+  std::uint64_t bytes = 0;
+  if (!fits(max_slices, &bytes))
+    throw OutOfMemory(fmt::format(
+        "out of memory in L1: the depthwise layer {} on {} needs {} bytes per core even in slices of {} output sticks "
+        "({} in one pass); {} bytes are free per core",
+        p.to_string(), device.arch().name, bytes, unit, plan.l1_bytes_per_core, plan.l1_available));
+  std::uint64_t lo = 1, hi = max_slices;  // fits(hi); find the fewest slices that fit
+  while (lo < hi) {
+    const std::uint64_t mid = (lo + hi) / 2;
+    std::uint64_t b = 0;
+    if (fits(mid, &b)) hi = mid;
+    else lo = mid + 1;
+  }
+  const std::uint64_t size = slice_size(hi);
+  plan.output_in_dram = true;
+  plan.l1_bytes_per_core = 0;
+  for (std::uint64_t first = 0; first < total; first += size) {
+    plan.slices.push_back(plan_slice(p, pc, weights, first, std::min(size, total - first)));
+    plan.l1_bytes_per_core = std::max(plan.l1_bytes_per_core, slice_l1_bytes(p, config, pc, weights, plan.slices.back(),
+                                                                              plan.block_sticks, in_dtype, out_dtype, true));
+  }
   return plan;
 }
 
@@ -84,9 +138,8 @@ Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weight
                         const Conv2dConfig& config) {
   const DataType out_dtype = config.output_dtype.value_or(input.dtype);
   validate_config(config, out_dtype);
-  std::vector<HaloWindow> windows;
   Conv2dResult result;
-  result.plan = make_plan(p, config, device.arch(), input.dtype, out_dtype, weights, windows);
+  result.plan = make_plan(p, config, device, input.dtype, out_dtype, weights);
   const Conv2dPlan& plan = result.plan;
   const ParallelConfig& pc = plan.parallel;
   check_arg(weights.layout.shards == pc.channel_shards() && weights.layout.channels == p.in_channels &&
@@ -97,33 +150,37 @@ Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weight
             p.in_channels, p.kernel_h, p.kernel_w, pc.channel_shards());
 
   const std::uint32_t P = pc.channels_per_shard;
-  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(input.dtype));
-  const std::uint32_t halo_page = P * in_es;
-
-  // Halo shards and their config (runs), one shard per working core.
-  std::uint32_t max_runs = 1;
-  for (const auto& w : windows) max_runs = std::max<std::uint32_t>(max_runs, static_cast<std::uint32_t>(w.runs.size()));
-  auto halo = device.create_buffer(BufferConfig{"conv2d halo", BufferType::L1, pc.layout, std::uint64_t{plan.halo_sticks} * pc.num_cores(),
-                                                halo_page, BufferShardLayout{pc.grid, pc.orientation, plan.halo_sticks}, false});
-  auto halo_config = device.create_buffer(BufferConfig{"conv2d halo config", BufferType::L1, pc.layout, pc.num_cores(),
-                                                       max_runs * static_cast<std::uint32_t>(sizeof(HaloRun)),
-                                                       BufferShardLayout{pc.grid, pc.orientation, 1}, false});
-  for (const CorePlan& core : plan.cores) {
-    const auto& runs = windows[core.nhw_block].runs;
-    device.write(NocAddr::l1(core.core, halo_config->address()),
-                 std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(runs.data()), runs.size() * sizeof(HaloRun)));
-  }
-  Program halo_program = make_halo_program(plan, StickSource::of(input), p.in_channels, *halo, *halo_config, halo_page, max_runs);
-  device.run(halo_program);
-
-  // Output: [1, 1, N*Ho*Wo, C] sharded like the work.
+  const std::uint32_t halo_page = P * static_cast<std::uint32_t>(element_size(input.dtype));
   const Shape out_shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.out_channels};
-  const MemoryConfig out_config =
-      MemoryConfig::sharded(pc.layout, ShardSpec{pc.grid, {pc.shard_height, P}, pc.orientation});
-  result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout, out_config, "conv2d output");
-  Program program = make_depthwise_program(DepthwiseProgramInputs{p, config, plan, weights, input.dtype, out_dtype, *halo,
-                                                                  *result.output.buffer, halo_page});
-  device.run(program);
+  if (plan.output_in_dram)
+    result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout, MemoryConfig::dram_interleaved(),
+                                           "conv2d output");
+  const StickSource source = StickSource::of(input);
+  for (const SlicePlan& slice : plan.slices) {
+    // Halo shards and their config (runs), one shard per working core.
+    auto halo = device.create_buffer(BufferConfig{"conv2d halo", BufferType::L1, pc.layout,
+                                                  std::uint64_t{slice.halo_sticks} * pc.num_cores(), halo_page,
+                                                  BufferShardLayout{pc.grid, pc.orientation, slice.halo_sticks}, false});
+    auto halo_config = device.create_buffer(BufferConfig{"conv2d halo config", BufferType::L1, pc.layout, pc.num_cores(),
+                                                         slice.max_runs * static_cast<std::uint32_t>(sizeof(HaloRun)),
+                                                         BufferShardLayout{pc.grid, pc.orientation, 1}, false});
+    for (const CorePlan& core : slice.cores) {
+      const auto& runs = slice.windows[core.nhw_block].runs;
+      device.write(NocAddr::l1(core.core, halo_config->address()),
+                   std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(runs.data()), runs.size() * sizeof(HaloRun)));
+    }
+    Program halo_program = make_halo_program(pc, slice, source, p.in_channels, *halo, *halo_config, halo_page);
+    device.run(halo_program);
+
+    // Output: [1, 1, N*Ho*Wo, C], sharded like the work (one slice) or in DRAM.
+    if (!plan.output_in_dram)
+      result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout,
+                                             MemoryConfig::sharded(pc.layout, ShardSpec{pc.grid, {slice.shard_height, P}, pc.orientation}),
+                                             "conv2d output");
+    Program program = make_depthwise_program(DepthwiseProgramInputs{p, config, plan, slice, weights, input.dtype, out_dtype,
+                                                                    *halo, result.output, halo_page});
+    device.run(program);
+  }
   result.out_height = p.out_height();
   result.out_width = p.out_width();
   result.prepared = weights;
@@ -136,13 +193,20 @@ std::string Conv2dPlan::summary() const {
   const ParallelConfig& pc = parallel;
   std::string s = fmt::format("  arch        {}\n  layout      {} ({})\n  cores       {} on grid {}\n", arch,
                               to_string(pc.layout), pc.reason, pc.num_cores(), pc.grid.to_string());
+  const SlicePlan& first = slices.front();
   s += fmt::format("  shards      output [{}, {}] per core (sticks x channels), halo {} sticks, {} outputs per window page\n",
-                   pc.shard_height, pc.channels_per_shard, halo_sticks, block_sticks);
-  s += fmt::format("  L1          {} bytes per core for this op's buffers and CBs\n", l1_bytes_per_core);
-  for (const CorePlan& c : cores)
+                   first.shard_height, pc.channels_per_shard, first.halo_sticks, block_sticks);
+  s += fmt::format("  L1          {} bytes per core for this op's buffers and CBs ({} free)\n", l1_bytes_per_core, l1_available);
+  if (output_in_dram)
+    s += fmt::format("  slices      {} of up to {} output sticks each, output DRAM interleaved (a sharded output does not fit L1)\n",
+                     slices.size(), first.num_outputs);
+  else
+    s += "  slices      1 (the whole layer fits L1; output sharded like the work)\n";
+  for (const CorePlan& c : first.cores)
     s += fmt::format("  core {:7} outputs [{}, {}) channels shard {} weight start tile {} halo {} sticks in {} runs\n",
                      c.core.to_string(), c.first_output, c.first_output + c.num_outputs, c.channel_shard, c.weight_start_tile,
                      c.halo_sticks, c.halo_runs);
+  if (slices.size() > 1) s += fmt::format("  (per-core ranges shown for slice 1 of {})\n", slices.size());
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include "device/device_tensor.hpp"
 #include "ops/conv2d/conv2d_config.hpp"
 #include "ops/conv2d/conv2d_params.hpp"
+#include "ops/conv2d/halo.hpp"
 #include "ops/conv2d/parallel_config.hpp"
 #include "ops/conv2d/prepare_weights.hpp"
 
@@ -41,14 +42,30 @@ struct CorePlan {
   std::uint32_t halo_runs = 0;
 };
 
+// One pass over a range of output sticks: a halo program, then the conv program.
+struct SlicePlan {
+  std::uint64_t first_output = 0;
+  std::uint64_t num_outputs = 0;
+  std::uint32_t shard_height = 32;  // outputs per stick block in this slice (multiple of 32)
+  std::uint32_t halo_sticks = 1;    // halo shard height (max over cores)
+  std::uint32_t max_runs = 1;       // halo config runs (max over cores)
+  std::vector<CorePlan> cores;
+  std::vector<HaloWindow> windows;  // per stick block
+};
+
+// A layer runs in one slice when its halo, output shard and CBs fit in L1; otherwise
+// in slices of output sticks, each writing its part of a DRAM-interleaved output
+// (only when even the smallest slice does not fit is it an out-of-memory error).
 struct Conv2dPlan {
   std::string arch;
   ParallelConfig parallel;
-  std::uint32_t block_sticks = 32;    // outputs per input CB page
-  std::uint32_t halo_sticks = 0;      // halo shard height (max over cores)
-  std::uint64_t l1_bytes_per_core = 0;  // buffers + CBs this op places in each core's L1
-  std::vector<CorePlan> cores;
-  std::string summary() const;        // the readable plan the CLI prints
+  std::uint32_t block_sticks = 32;      // outputs per input CB page
+  std::uint64_t l1_bytes_per_core = 0;  // buffers + CBs this op places in each core's L1 (largest slice)
+  std::uint64_t l1_available = 0;       // what the device had free for them
+  bool output_in_dram = false;          // sliced: the output is DRAM interleaved
+  std::vector<SlicePlan> slices;
+  const std::vector<CorePlan>& cores() const { return slices.front().cores; }
+  std::string summary() const;          // the readable plan the CLI prints
 };
 
 struct Conv2dResult {

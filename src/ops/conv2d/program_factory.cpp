@@ -5,15 +5,14 @@
 
 namespace shardwise {
 
-Program make_halo_program(const Conv2dPlan& plan, const StickSource& source, std::uint32_t input_channels,
-                          const Buffer& halo, const Buffer& halo_config, std::uint32_t halo_page_bytes,
-                          std::uint32_t /*max_runs*/) {
-  const ParallelConfig& pc = plan.parallel;
+Program make_halo_program(const ParallelConfig& pc, const SlicePlan& slice, const StickSource& source,
+                          std::uint32_t input_channels, const Buffer& halo, const Buffer& halo_config,
+                          std::uint32_t halo_page_bytes) {
   Program program("depthwise halo");
-  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, halo_page_bytes, plan.halo_sticks, DataType::BFLOAT16, &halo});
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, halo_page_bytes, slice.halo_sticks, DataType::BFLOAT16, &halo});
   const KernelHandle gather = program.add_kernel(
       "halo_gather", KernelRole::READER, pc.grid, halo_gather_kernel, HaloArgs{source, halo_page_bytes, input_channels, kHaloCb});
-  for (const CorePlan& core : plan.cores) {
+  for (const CorePlan& core : slice.cores) {
     const std::uint32_t channels = pc.shard_channels(core.channel_shard, input_channels);
     program.set_runtime_args(gather, core.core,
                              HaloCoreArgs{static_cast<std::uint32_t>(halo_config.address()), core.halo_runs,
@@ -42,12 +41,18 @@ Program make_depthwise_program(const DepthwiseProgramInputs& in) {
                                                             in.weights.dtype, nullptr});
   program.add_circular_buffer(pc.grid, CircularBufferConfig{kScratchCb, (weight_tiles * kTileElements + P) * 4, 1,
                                                             DataType::FLOAT32, nullptr});
-  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, in.halo_page_bytes, plan.halo_sticks, in.input_dtype, &in.halo});
-  if (in.config.output_layout == Layout::TILE)
-    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, P / kTileWidth * static_cast<std::uint32_t>(tile_size(in.output_dtype)),
-                                                              pc.shard_height / kTileHeight, in.output_dtype, &in.output});
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHaloCb, in.halo_page_bytes, in.slice.halo_sticks, in.input_dtype, &in.halo});
+  // Output CB: one page per stick (ROW_MAJOR) or per row of tiles (TILE); the output
+  // shard itself, or a double-buffered CB that the writer drains to DRAM.
+  const bool tile_output = in.config.output_layout == Layout::TILE;
+  const std::uint32_t out_page = tile_output ? P / kTileWidth * static_cast<std::uint32_t>(tile_size(in.output_dtype)) : P * out_es;
+  if (plan.output_in_dram)
+    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, out_page, tile_output ? 2 : 2 * plan.block_sticks,
+                                                              in.output_dtype, nullptr});
   else
-    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, P * out_es, pc.shard_height, in.output_dtype, &in.output});
+    program.add_circular_buffer(pc.grid, CircularBufferConfig{kOutputCb, out_page,
+                                                              tile_output ? in.slice.shard_height / kTileHeight : in.slice.shard_height,
+                                                              in.output_dtype, in.output.buffer.get()});
   const std::uint32_t sender_semaphore = program.add_semaphore(pc.grid, 0);
   const std::uint32_t receiver_semaphore = program.add_semaphore(pc.grid, 0);
 
@@ -66,14 +71,23 @@ Program make_depthwise_program(const DepthwiseProgramInputs& in) {
   const KernelHandle reader = program.add_kernel("reader_depthwise", KernelRole::READER, pc.grid, reader_depthwise, reader_args);
   const KernelHandle compute = program.add_kernel("compute_depthwise", KernelRole::COMPUTE, pc.grid, compute_depthwise, compute_args);
 
+  KernelHandle writer = 0;
+  if (plan.output_in_dram)
+    writer = program.add_kernel("writer_depthwise", KernelRole::WRITER, pc.grid, writer_depthwise,
+                                DepthwiseWriterArgs{in.output.buffer->address_generator(), P, out_es, tile_output, out_page,
+                                                    static_cast<std::uint32_t>(in.output.cols() / kTileWidth)});
   const std::vector<WeightRole> roles = select_weight_roles(pc);
-  for (std::uint32_t i = 0; i < plan.cores.size(); ++i) {
-    const CorePlan& core = plan.cores[i];
+  for (std::uint32_t i = 0; i < in.slice.cores.size(); ++i) {
+    const CorePlan& core = in.slice.cores[i];
     const WeightRole& role = roles[i];
     program.set_runtime_args(reader, core.core,
                              DepthwiseReaderCoreArgs{core.first_output, core.num_outputs, core.halo_first_stick, core.channel_shard,
                                                      role.reads_weights, role.sender, role.multicast, role.num_receivers});
     program.set_runtime_args(compute, core.core, DepthwiseComputeCoreArgs{core.num_outputs});
+    if (plan.output_in_dram)
+      program.set_runtime_args(writer, core.core,
+                               DepthwiseWriterCoreArgs{core.first_output, core.num_outputs, core.channel_shard,
+                                                       pc.shard_channels(core.channel_shard, p.out_channels)});
   }
   return program;
 }

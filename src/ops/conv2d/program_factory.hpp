@@ -5,6 +5,8 @@
 //   WIDTH:  every core reads its own shard's tiles (start tile core_index * P/32);
 //   BLOCK:  the first core of each channel column reads the column's tiles and
 //           multicasts them down the column.
+// With a DRAM output (a sliced layer) a writer kernel drains the output CB into the
+// interleaved output by page id.
 #include <vector>
 
 #include "device/program.hpp"
@@ -30,17 +32,18 @@ struct DepthwiseProgramInputs {
   const Conv2dParams& params;
   const Conv2dConfig& config;
   const Conv2dPlan& plan;
+  const SlicePlan& slice;
   const PreparedWeights& weights;
   DataType input_dtype;
   DataType output_dtype;
   const Buffer& halo;
-  const Buffer& output;
+  const DeviceTensor& output;  // sharded (bound to the output CB) or DRAM (a writer drains the CB)
   std::uint32_t halo_page_bytes;
 };
 
-Program make_halo_program(const Conv2dPlan& plan, const StickSource& source, std::uint32_t input_channels,
-                          const Buffer& halo, const Buffer& halo_config, std::uint32_t halo_page_bytes,
-                          std::uint32_t max_runs);
+Program make_halo_program(const ParallelConfig& pc, const SlicePlan& slice, const StickSource& source,
+                          std::uint32_t input_channels, const Buffer& halo, const Buffer& halo_config,
+                          std::uint32_t halo_page_bytes);
 Program make_depthwise_program(const DepthwiseProgramInputs& in);
 
 }  // namespace shardwise

@@ -70,7 +70,25 @@ struct DepthwiseComputeCoreArgs {
   std::uint32_t num_outputs;
 };
 
+// Sliced layers: the writer drains the output CB into the DRAM-interleaved output.
+struct DepthwiseWriterArgs {
+  InterleavedAddressGenerator output;  // pages: sticks of C (ROW_MAJOR) or tiles (TILE)
+  std::uint32_t channels;              // P
+  std::uint32_t element_size;          // output dtype
+  bool tile_output;
+  std::uint32_t page_bytes;            // output CB page: a stick of P, or a row of P/32 tiles
+  std::uint32_t tiles_per_row;         // TILE: tiles across the output's padded width
+};
+
+struct DepthwiseWriterCoreArgs {
+  std::uint64_t first_output;
+  std::uint32_t num_outputs;
+  std::uint32_t channel_shard;
+  std::uint32_t channels;  // real channels in the shard
+};
+
 KernelCoroutine reader_depthwise(KernelContext& ctx);
+KernelCoroutine writer_depthwise(KernelContext& ctx);
 KernelCoroutine compute_depthwise(KernelContext& ctx);
 
 }  // namespace shardwise
