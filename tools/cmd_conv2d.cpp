@@ -1,5 +1,6 @@
 // shardwise conv2d: one depthwise conv on a device model, checked against the reference.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -142,6 +143,8 @@ void run_conv2d(const Conv2dOptions& o) {
                               {"output_memory", plan.output_in_dram ? "DRAM_INTERLEAVED" : "L1_SHARDED"},
                               {"l1_bytes_per_core", plan.l1_bytes_per_core},
                               {"time_ms", run.median_ms},
+                              {"quantization_pcc", std::isnan(run.quantization_pcc) ? nlohmann::json(nullptr)
+                                                                                    : nlohmann::json(run.quantization_pcc)},
                               {"repeat", c.repeat},
                               {"cores", cores}};
     std::cout << j.dump() << "\n";
@@ -156,9 +159,15 @@ void run_conv2d(const Conv2dOptions& o) {
     }
     std::cout << fmt::format(
         "result\n  output      [{}] (N, C, Ho, Wo), {}\n  pcc         {:.6f}\n  max abs err {:.6g}\n  norm max err {:.6g}\n"
-        "  time        {:.3f} ms median over {} run(s)\n",
+        "{}  time        {:.3f} ms median over {} run(s)\n",
         fmt::join(out_shape, ", "), to_string(c.config.output_dtype.value_or(c.dtype)), run.comparison.pcc,
-        run.comparison.max_abs_err, run.comparison.norm_max_err, run.median_ms, c.repeat);
+        run.comparison.max_abs_err, run.comparison.norm_max_err,
+        std::isnan(run.quantization_pcc)
+            ? std::string()
+            : fmt::format("  (the reference uses the {} weights and bias as the device holds them; against the unquantised "
+                          "bfloat16 ones the PCC is {:.6f})\n",
+                          to_string(c.config.weights_dtype), run.quantization_pcc),
+        run.median_ms, c.repeat);
   }
   if (!(run.comparison.pcc >= o.min_pcc))
     throw Error(fmt::format("PCC {:.6f} against the reference is below --min-pcc {}", run.comparison.pcc, o.min_pcc));

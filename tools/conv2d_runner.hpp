@@ -3,6 +3,7 @@
 // given), the conv on a device model, the double-precision reference on the same
 // dtype-rounded inputs, and the comparison. Shared by the CLI and the tests.
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,7 +36,10 @@ struct ConvRun {
   Conv2dResult result;
   std::vector<float> output;        // NCHW, as float
   std::vector<double> reference;    // NCHW
-  reference::Comparison comparison;
+  reference::Comparison comparison;  // against the reference on the values the device holds
+  // Block-float weights: PCC against the reference on the unquantised (bfloat16)
+  // weights and bias, i.e. including the format's loss. NaN otherwise.
+  double quantization_pcc = std::numeric_limits<double>::quiet_NaN();
   double median_ms = 0;
   std::vector<float> weight_matrix;  // the [Hw, S*P] prepared matrix before tilizing
 };

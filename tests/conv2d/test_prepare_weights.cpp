@@ -156,3 +156,21 @@ TEST(WeightLayout, BadInputNamesTheValue) {
 
 }  // namespace
 }  // namespace shardwise
+
+namespace shardwise {
+namespace {
+
+TEST(WeightLayout, UnprepareInvertsPrepare) {
+  for (auto [C, kh, kw, S] : {LayoutCase{48, 3, 3, 2}, LayoutCase{480, 3, 3, 8}, LayoutCase{96, 7, 7, 3}}) {
+    const auto w = random_weights(std::size_t{C} * kh * kw);
+    const Tensor weight = Tensor::from_vector(w, Shape{C, 1, kh, kw});
+    const DepthwiseWeightLayout layout(C, kh, kw, S);
+    EXPECT_EQ(unprepare_conv_weights(prepare_conv_weights(weight, S, DataType::BFLOAT16), layout), w);
+    // Block float: what comes back is each value as its shared exponent allows.
+    const auto bf8 = unprepare_conv_weights(prepare_conv_weights(weight, S, DataType::BFLOAT8_B), layout);
+    for (std::size_t i = 0; i < w.size(); ++i) ASSERT_NEAR(bf8[i], w[i], 1.0) << i;  // |w| <= 100: one unit is <= 1
+  }
+}
+
+}  // namespace
+}  // namespace shardwise

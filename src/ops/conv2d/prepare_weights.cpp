@@ -25,40 +25,71 @@ std::uint32_t DepthwiseWeightLayout::tile_id(std::uint32_t shard, std::uint32_t 
   return (i / per_row) * (width() / kTileWidth) + shard * per_row + i % per_row;
 }
 
-std::vector<float> depthwise_weight_matrix(const Tensor& weight, std::uint32_t shards) {
-  const Shape& shape = weight.logical_shape();
-  check_arg(shape.rank() == 4 && shape[1] == 1, "depthwise weights must be [C, 1, kh, kw], got {}", shape.to_string());
-  const DepthwiseWeightLayout layout(shape[0], shape[2], shape[3], shards);
-  const std::vector<float> w = weight.to_vector();
+namespace {
+
+// Calls fn(channel, kernel position, matrix row, matrix column) for every weight the
+// section 6 layout places: the one mapping both directions share.
+template <typename Fn>
+void for_each_weight_position(const DepthwiseWeightLayout& layout, Fn&& fn) {
   const std::uint32_t P = layout.channels_per_shard, R = layout.face_rows_per_stick();
-  const std::uint32_t width = layout.width(), per_row = layout.tiles_per_tile_row();
-  std::vector<float> matrix(std::size_t{layout.rows} * width, 0.0f);
-  for (std::uint32_t s = 0; s < shards; ++s) {
+  const std::uint32_t per_row = layout.tiles_per_tile_row();
+  for (std::uint32_t s = 0; s < layout.shards; ++s) {
     const std::uint32_t cs = layout.shard_channels(s);
-    for (std::uint32_t k = 0; k < layout.kernel_positions(); ++k) {
-      const std::uint32_t ih = k / layout.kernel_w, iw = k % layout.kernel_w;
+    for (std::uint32_t k = 0; k < layout.kernel_positions(); ++k)
       for (std::uint32_t j = 0; j < div_up(cs, 16); ++j) {
         const std::uint32_t a = k * R + j, f = a / 16, t = f / 4, q = f % 4;
         const std::uint32_t row = (t / per_row) * kTileHeight + (q / 2) * 16 + a % 16;
-        for (std::uint32_t l = 0; l < 16; ++l) {
-          const std::uint32_t local = j * 16 + l;
-          if (local >= cs) break;
-          const std::uint32_t col = s * P + (t % per_row) * kTileWidth + (q % 2) * 16 + l;
-          const std::uint32_t c = layout.first_channel(s) + local;
-          matrix[std::size_t{row} * width + col] = w[(std::size_t{c} * layout.kernel_h + ih) * layout.kernel_w + iw];
-        }
+        for (std::uint32_t l = 0; l < 16 && j * 16 + l < cs; ++l)
+          fn(layout.first_channel(s) + j * 16 + l, k, row, s * P + (t % per_row) * kTileWidth + (q % 2) * 16 + l);
       }
-    }
   }
+}
+
+DepthwiseWeightLayout layout_of(const Tensor& weight, std::uint32_t shards) {
+  const Shape& shape = weight.logical_shape();
+  check_arg(shape.rank() == 4 && shape[1] == 1, "depthwise weights must be [C, 1, kh, kw], got {}", shape.to_string());
+  return DepthwiseWeightLayout(shape[0], shape[2], shape[3], shards);
+}
+
+}  // namespace
+
+std::vector<float> depthwise_weight_matrix(const Tensor& weight, std::uint32_t shards) {
+  const DepthwiseWeightLayout layout = layout_of(weight, shards);
+  const std::vector<float> w = weight.to_vector();
+  std::vector<float> matrix(std::size_t{layout.rows} * layout.width(), 0.0f);
+  for_each_weight_position(layout, [&](std::uint32_t c, std::uint32_t k, std::uint32_t row, std::uint32_t col) {
+    matrix[std::size_t{row} * layout.width() + col] = w[std::size_t{c} * layout.kernel_positions() + k];
+  });
   return matrix;
+}
+
+std::vector<float> unprepare_conv_weights(const Tensor& prepared, const DepthwiseWeightLayout& layout) {
+  check_arg(prepared.layout() == Layout::TILE && prepared.padded_shape() == (Shape{1, 1, layout.rows, layout.width()}),
+            "prepared weights {} ({}) do not have the [1, 1, {}, {}] tile layout of {} channels, kernel {}x{}, {} shard(s)",
+            prepared.padded_shape().to_string(), to_string(prepared.layout()), layout.rows, layout.width(), layout.channels,
+            layout.kernel_h, layout.kernel_w, layout.shards);
+  // The whole padded matrix: its columns past C hold weights too.
+  const Tensor full = Tensor::from_bytes(std::vector<std::uint8_t>(prepared.bytes().begin(), prepared.bytes().end()),
+                                         prepared.padded_shape(), prepared.dtype(), Layout::TILE);
+  const std::vector<float> matrix = full.to_vector();
+  std::vector<float> w(std::size_t{layout.channels} * layout.kernel_positions(), 0.0f);
+  for_each_weight_position(layout, [&](std::uint32_t c, std::uint32_t k, std::uint32_t row, std::uint32_t col) {
+    w[std::size_t{c} * layout.kernel_positions() + k] = matrix[std::size_t{row} * layout.width() + col];
+  });
+  return w;
+}
+
+std::vector<float> unprepare_conv_bias(const Tensor& prepared, std::uint32_t channels) {
+  const Tensor full = Tensor::from_bytes(std::vector<std::uint8_t>(prepared.bytes().begin(), prepared.bytes().end()),
+                                         prepared.padded_shape(), prepared.dtype(), Layout::TILE);
+  const std::vector<float> rows = full.to_vector();
+  return std::vector<float>(rows.begin(), rows.begin() + channels);
 }
 
 Tensor prepare_conv_weights(const Tensor& weight, std::uint32_t shards, DataType weights_dtype) {
   check_arg(is_floating_point(weights_dtype), "weights dtype {} is not allowed: use bfloat16, float32, bfloat8_b or bfloat4_b",
             to_string(weights_dtype));
-  const Shape& shape = weight.logical_shape();
-  check_arg(shape.rank() == 4 && shape[1] == 1, "depthwise weights must be [C, 1, kh, kw], got {}", shape.to_string());
-  const DepthwiseWeightLayout layout(shape[0], shape[2], shape[3], shards);
+  const DepthwiseWeightLayout layout = layout_of(weight, shards);
   const std::vector<float> matrix = depthwise_weight_matrix(weight, shards);
   // Tilize the whole [1, 1, Hw, S*P] matrix, then give it the logical shape
   // [1, 1, Hw, C]: the columns past C stay in the tile padding, and they do hold

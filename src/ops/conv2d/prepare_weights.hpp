@@ -62,6 +62,12 @@ Tensor prepare_conv_weights(const Tensor& weight, std::uint32_t shards, DataType
 // column c, everything else zero; in weights_dtype.
 Tensor prepare_conv_bias(const Tensor& bias, std::uint32_t channels, std::uint32_t shards, DataType weights_dtype);
 
+// The exact inverse: [C, 1, kh, kw] values (row-major) as the prepared tensor holds
+// them, i.e. after its dtype's rounding. What a reference must use to check the
+// device's arithmetic on block-float weights.
+std::vector<float> unprepare_conv_weights(const Tensor& prepared, const DepthwiseWeightLayout& layout);
+std::vector<float> unprepare_conv_bias(const Tensor& prepared, std::uint32_t channels);
+
 // "Row  0: F0[ 1, 1, 1, 1...] F1[ 9, 9, 9, 9...]": the matrix row by row, 16-column
 // face by face, first values of each (the seeds' debugging view). Rows past the last
 // nonzero row are summarised.
