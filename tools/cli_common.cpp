@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <fstream>
 #include <iostream>
 #include <random>
 
@@ -59,6 +60,13 @@ std::vector<std::int64_t> parse_list(const std::string& text, const std::string&
   std::vector<std::int64_t> out;
   for (const auto& part : split(text, ',')) out.push_back(parse_int(part, what, text));
   return out;
+}
+
+void write_file(const std::string& path, std::span<const std::uint8_t> bytes) {
+  std::ofstream out(path, std::ios::binary);
+  check_arg(out.good(), "cannot open output '{}'", path);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  check_arg(out.good(), "writing '{}' failed", path);
 }
 
 std::vector<float> random_normal(std::size_t count, std::uint64_t seed) {

@@ -2,6 +2,7 @@
 // Pieces shared by the shardwise subcommands: value parsers and the entry point.
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,9 @@ std::array<std::int64_t, 2> parse_pair(const std::string& text, const std::strin
 std::array<std::int64_t, 4> parse_padding(const std::string& text);
 // "a,b,..." of positive integers.
 std::vector<std::int64_t> parse_list(const std::string& text, const std::string& what);
+
+// Writes raw bytes to `path`; InvalidArgument naming the path when it cannot.
+void write_file(const std::string& path, std::span<const std::uint8_t> bytes);
 
 // Standard-normal values from a seeded generator (identical for equal seeds).
 std::vector<float> random_normal(std::size_t count, std::uint64_t seed);

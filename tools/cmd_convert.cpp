@@ -67,11 +67,7 @@ void run_convert(const ConvertOptions& o) {
     npy::save(o.output, dims, converted.to_vector());
     return;
   }
-  std::ofstream out(o.output, std::ios::binary);
-  check_arg(out.good(), "cannot open output '{}'", o.output);
-  const auto bytes = converted.bytes();
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  check_arg(out.good(), "writing '{}' failed", o.output);
+  write_file(o.output, converted.bytes());
 }
 
 }  // namespace

@@ -56,16 +56,11 @@ void run_prepare(const PrepareOptions& o) {
       npy::save(o.output, {wl.rows, wl.width()}, matrix);
       return;
     }
-    std::ofstream out(o.output, std::ios::binary);
-    check_arg(out.good(), "cannot open output '{}'", o.output);
-    out.write(reinterpret_cast<const char*>(matrix.data()), static_cast<std::streamsize>(matrix.size() * 4));
+    write_file(o.output, std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(matrix.data()), matrix.size() * 4));
     return;
   }
   check_arg(!npy_out, "tile output '{}' is raw device bytes, not .npy", o.output);
-  const Tensor prepared = prepare_conv_weights(weight, S, dtype);
-  std::ofstream out(o.output, std::ios::binary);
-  check_arg(out.good(), "cannot open output '{}'", o.output);
-  out.write(reinterpret_cast<const char*>(prepared.bytes().data()), static_cast<std::streamsize>(prepared.bytes().size()));
+  write_file(o.output, prepare_conv_weights(weight, S, dtype).bytes());
 }
 
 }  // namespace
