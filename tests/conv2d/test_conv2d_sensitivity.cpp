@@ -83,3 +83,26 @@ TEST(Sensitivity, MismatchedPreparedWeightsAreRefusedWhenLabelledHonestly) {
 
 }  // namespace
 }  // namespace shardwise
+
+namespace shardwise {
+namespace {
+
+// A BLOCK run whose column multicast is broken on purpose: the senders hand out VALID
+// without the data, so every core below the first grid row computes with stale weights.
+TEST(Sensitivity, BrokenBlockMulticastFailsThePcc) {
+  ConvCase c;
+  c.params.in_channels = c.params.out_channels = c.params.groups = 128;
+  c.params.input_height = c.params.input_width = 16;
+  c.params.kernel_h = c.params.kernel_w = 3;
+  c.params.pad_top = c.params.pad_bottom = c.params.pad_left = c.params.pad_right = 1;
+  c.config.shard_layout = TensorMemoryLayout::BLOCK_SHARDED;
+  c.config.grid = CoreCoord{4, 4};
+  EXPECT_GE(run_conv_case(c).comparison.pcc, 0.9999);
+  c.config.fault = InjectedFault::SKIP_WEIGHT_MULTICAST;
+  const ConvRun broken = run_conv_case(c);
+  EXPECT_GT(broken.result.plan.parallel.cores_nhw, 1u);
+  EXPECT_LT(broken.comparison.pcc, 0.99);
+}
+
+}  // namespace
+}  // namespace shardwise
