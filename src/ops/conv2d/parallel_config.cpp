@@ -96,8 +96,6 @@ ParallelConfig choose_parallel_config(const Conv2dParams& p, const Conv2dConfig&
       break;
   }
   pc.channels_per_shard = round_up(div_up(p.out_channels, pc.cores_c), kTileWidth);
-  pc.shard_height = static_cast<std::uint32_t>(
-      (sticks + std::uint64_t{pc.cores_nhw} * kTileHeight - 1) / (std::uint64_t{pc.cores_nhw} * kTileHeight) * kTileHeight);
   pc.reason += fmt::format("; {} core(s): {} stick split(s) x {} channel split(s)", pc.num_cores(), pc.cores_nhw, pc.cores_c);
   return pc;
 }

@@ -5,7 +5,8 @@
 //   WIDTH:  n cores split the channels, each computes every output stick.
 //   BLOCK:  a grid; with ROW_MAJOR orientation its rows split the sticks and its
 //           columns the channels (COL_MAJOR: the other way round).
-// Channels go to shards in multiples of 32 (section 6): P = round_up(ceil(C/S), 32)
+// The output sticks per stick block depend on how the layer is sliced (see
+// SlicePlan::shard_height). Channels go to shards in multiples of 32 (section 6): P = round_up(ceil(C/S), 32)
 // per shard, so channel c always lands in column c of the [.., S*P] layouts.
 #include <cstdint>
 #include <string>
@@ -30,7 +31,6 @@ struct ParallelConfig {
   std::uint32_t cores_nhw = 1;      // splits of the output sticks
   std::uint32_t cores_c = 1;        // splits of the channels (= channel shards S)
   std::uint32_t channels_per_shard = 32;  // P
-  std::uint32_t shard_height = 32;  // output sticks per nhw block (multiple of 32)
   std::vector<CoreWork> work;       // one per working core
   std::string reason;               // how the layout and counts were chosen
 
