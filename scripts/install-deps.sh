@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ make ccache pkg-config
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev
+  pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
 )
 
 missing=()

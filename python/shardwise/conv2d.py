@@ -1,0 +1,366 @@
+"""Depthwise conv2d with TT-NN's call signature.
+
+    output = shardwise.conv2d(input_tensor=x, weight_tensor=w, bias_tensor=b, device=device,
+                              in_channels=C, out_channels=C, batch_size=N, input_height=H,
+                              input_width=W, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1),
+                              groups=C, conv_config=shardwise.Conv2dConfig(...))
+
+Only depthwise convs run (groups == in_channels == out_channels); anything else is a
+ValueError saying so.
+"""
+
+import enum
+from dataclasses import dataclass
+
+from . import _shardwise
+from ._shardwise import Activation, CoreCoord, CoreRangeSet, Device, Tensor
+from .types import Layout, TensorMemoryLayout, as_dtype, as_layout, bfloat16
+
+_SHARD_LAYOUTS = (
+    TensorMemoryLayout.HEIGHT_SHARDED,
+    TensorMemoryLayout.WIDTH_SHARDED,
+    TensorMemoryLayout.BLOCK_SHARDED,
+)
+
+
+class MathFidelity(enum.Enum):
+    LoFi = 0
+    HiFi2 = 2
+    HiFi3 = 3
+    HiFi4 = 4
+
+
+@dataclass
+class WormholeComputeKernelConfig:
+    """The compute kernel options of TT-NN. fp32_dest_acc_en=False makes the model
+    accumulate in bfloat16, as the chip does without fp32 accumulation. The math
+    fidelity and the other options are accepted for compatibility: the model multiplies
+    exactly (as HiFi4) and they do not change its results."""
+
+    math_fidelity: MathFidelity = MathFidelity.HiFi4
+    math_approx_mode: bool = False
+    fp32_dest_acc_en: bool = True
+    packer_l1_acc: bool = False
+    dst_full_sync_en: bool = False
+
+
+def init_device_compute_kernel_config(
+    arch=None, math_fidelity=MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=False
+):
+    """A WormholeComputeKernelConfig, as ttnn.init_device_compute_kernel_config."""
+    return WormholeComputeKernelConfig(math_fidelity, math_approx_mode, fp32_dest_acc_en, packer_l1_acc)
+
+
+@dataclass
+class Conv2dConfig:
+    """How conv2d runs, with TT-NN's field names.
+
+    weights_dtype: dtype of the prepared weights and bias: bfloat16 (default), float32,
+        bfloat8_b or bfloat4_b.
+    shard_layout: TensorMemoryLayout.HEIGHT_SHARDED, WIDTH_SHARDED or BLOCK_SHARDED;
+        None chooses one (reference section 4's rules; the plan says why).
+    activation: None/"" , "relu", "relu6", "silu" or "gelu", fused after the bias.
+    output_layout: ROW_MAJOR_LAYOUT (default) or TILE_LAYOUT.
+    transpose_shards: BLOCK_SHARDED with COL_MAJOR orientation (grid columns split the
+        sticks, rows the channels).
+    core_grid + override_sharding_config: run on exactly these cores (a CoreRangeSet
+        starting at core (0, 0); HEIGHT/WIDTH take its cores row by row).
+    num_cores: HEIGHT/WIDTH on exactly this many cores (a shardwise extension).
+    bfloat16_accumulation: accumulate in bfloat16 like the chip without fp32 dest
+        accumulation (a shardwise extension; also set by compute_config's
+        fp32_dest_acc_en=False).
+
+    Accepted for compatibility, without effect on results: deallocate_activation frees
+    the input device tensor after the conv; act_block_h_override, act_block_w_div,
+    enable_act_double_buffer, enable_weights_double_buffer, enable_split_reader,
+    reshard_if_not_optimal, reallocate_halo_output, in_place and config_tensors_in_dram
+    tune the real chip's kernels, which the model plans for itself.
+    """
+
+    weights_dtype: object = None
+    shard_layout: object = None
+    activation: object = None
+    output_layout: object = Layout.ROW_MAJOR
+    transpose_shards: bool = False
+    core_grid: object = None
+    override_sharding_config: bool = False
+    num_cores: object = None
+    bfloat16_accumulation: bool = False
+    deallocate_activation: bool = False
+    act_block_h_override: int = 0
+    act_block_w_div: int = 1
+    enable_act_double_buffer: bool = False
+    enable_weights_double_buffer: bool = False
+    enable_split_reader: bool = False
+    reshard_if_not_optimal: bool = False
+    reallocate_halo_output: bool = True
+    in_place: bool = False
+    config_tensors_in_dram: bool = False
+
+
+def _pair(value, name):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise ValueError(f"{name} {value!r} must be an int or a pair of ints") from None
+    if len(items) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in items):
+        raise ValueError(f"{name} {value!r} must be an int or a pair of ints")
+    return items
+
+
+def _padding(value):
+    """(top, bottom, left, right) from an int, (h, w) or (top, bottom, left, right)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value, value, value, value
+    items = tuple(value) if isinstance(value, (tuple, list)) else None
+    if items is not None and len(items) == 2:
+        return items[0], items[0], items[1], items[1]
+    if items is not None and len(items) == 4:
+        return items
+    raise ValueError(f"padding {value!r} must be an int, (pad_h, pad_w) or (top, bottom, left, right)")
+
+
+def _uint(value, name, minimum=0):
+    if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value >= 2**32:
+        raise ValueError(f"{name} = {value!r} must be an int >= {minimum}")
+    return value
+
+
+def _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding, dilation,
+            groups):
+    p = _shardwise.Conv2dParams()
+    p.batch = _uint(batch_size, "batch_size", 1)
+    p.in_channels = _uint(in_channels, "in_channels", 1)
+    p.out_channels = _uint(out_channels, "out_channels", 1)
+    p.input_height = _uint(input_height, "input_height", 1)
+    p.input_width = _uint(input_width, "input_width", 1)
+    p.kernel_h, p.kernel_w = (_uint(v, "kernel_size", 1) for v in _pair(kernel_size, "kernel_size"))
+    p.stride_h, p.stride_w = (_uint(v, "stride", 1) for v in _pair(stride, "stride"))
+    p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = (_uint(v, "padding") for v in _padding(padding))
+    p.dilation_h, p.dilation_w = (_uint(v, "dilation", 1) for v in _pair(dilation, "dilation"))
+    p.groups = _uint(groups, "groups", 1)
+    p.validate()
+    return p
+
+
+def _activation(value):
+    if value is None:
+        return Activation.NONE
+    if isinstance(value, Activation):
+        return value
+    if isinstance(value, str):
+        return _shardwise.parse_activation(value)
+    name = getattr(getattr(value, "op_type", None), "name", None)  # ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)
+    if name is not None:
+        return _shardwise.parse_activation(name)
+    raise ValueError(f"activation {value!r} must be None or one of 'relu', 'relu6', 'silu', 'gelu'")
+
+
+def _core_grid(config, core):
+    grid = config.core_grid
+    if not isinstance(grid, CoreRangeSet):
+        raise ValueError(f"Conv2dConfig.core_grid must be a CoreRangeSet, got {type(grid).__name__}")
+    box = grid.bounding_box()
+    if box.start.x != 0 or box.start.y != 0:
+        raise ValueError(f"Conv2dConfig.core_grid {grid} must start at core (0, 0)")
+    width = box.end.x + 1
+    count = grid.num_cores()
+    layout = config.shard_layout
+    if layout == TensorMemoryLayout.BLOCK_SHARDED:
+        if len(grid.ranges) != 1:
+            raise ValueError(f"Conv2dConfig.core_grid {grid} must be one rectangle for BLOCK_SHARDED")
+        core.grid = CoreCoord(width, box.end.y + 1)
+        return
+    if layout is None:
+        raise ValueError("Conv2dConfig.core_grid needs shard_layout (HEIGHT_SHARDED, WIDTH_SHARDED or BLOCK_SHARDED)")
+    cores = grid.cores()
+    rowwise = [CoreCoord(i % width, i // width) for i in range(count)]
+    if sorted((c.y, c.x) for c in cores) != [(c.y, c.x) for c in rowwise]:
+        raise ValueError(f"Conv2dConfig.core_grid {grid} must be the first {count} cores of a {width}-wide grid, row by row")
+    core.grid = CoreCoord(width, box.end.y + 1)
+    core.num_cores = count
+
+
+def _config(config, compute_config, dtype):
+    config = config if config is not None else Conv2dConfig()
+    if not isinstance(config, Conv2dConfig):
+        raise ValueError(f"conv_config must be a shardwise.Conv2dConfig, got {type(config).__name__}")
+    core = _shardwise.Conv2dConfigCore()
+    core.weights_dtype = bfloat16 if config.weights_dtype is None else as_dtype(config.weights_dtype, "weights_dtype")
+    if config.shard_layout is not None:
+        if config.shard_layout not in _SHARD_LAYOUTS:
+            raise ValueError(
+                f"Conv2dConfig.shard_layout {config.shard_layout!r} must be HEIGHT_SHARDED, WIDTH_SHARDED, "
+                "BLOCK_SHARDED or None (automatic)"
+            )
+        core.shard_layout = config.shard_layout
+    core.activation = _activation(config.activation)
+    core.output_layout = as_layout(config.output_layout, "output_layout")
+    if config.transpose_shards:
+        core.orientation = _shardwise.ShardOrientation.COL_MAJOR
+    if config.num_cores is not None:
+        core.num_cores = _uint(config.num_cores, "num_cores", 1)
+    if config.override_sharding_config or config.core_grid is not None:
+        if config.core_grid is None:
+            raise ValueError("Conv2dConfig.override_sharding_config needs core_grid")
+        _core_grid(config, core)
+    accumulate_bf16 = bool(config.bfloat16_accumulation)
+    if compute_config is not None:
+        if not hasattr(compute_config, "fp32_dest_acc_en"):
+            raise ValueError(f"compute_config {compute_config!r} has no fp32_dest_acc_en")
+        accumulate_bf16 = accumulate_bf16 or not compute_config.fp32_dest_acc_en
+    core.bfloat16_accumulation = accumulate_bf16
+    if dtype is not None:
+        core.output_dtype = as_dtype(dtype, "dtype")
+    return config, core
+
+
+def _check_tensor(value, name, optional=False):
+    if value is None and optional:
+        return None
+    if not isinstance(value, Tensor):
+        kind = "a shardwise Tensor or None" if optional else "a shardwise Tensor"
+        hint = " (convert torch tensors with shardwise.from_torch)" if hasattr(value, "detach") else ""
+        raise ValueError(f"{name} must be {kind}, got {type(value).__name__}{hint}")
+    return value
+
+
+def conv2d(
+    *,
+    input_tensor,
+    weight_tensor,
+    device,
+    in_channels,
+    out_channels,
+    batch_size,
+    input_height,
+    input_width,
+    kernel_size,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    groups=1,
+    bias_tensor=None,
+    conv_config=None,
+    compute_config=None,
+    memory_config=None,
+    dtype=None,
+    return_output_dim=False,
+    return_weights_and_bias=False,
+    return_plan=False,
+    slice_config=None,
+):
+    """Depthwise 2D convolution on the device model, as ttnn.conv2d.
+
+    input_tensor: [N, H, W, C] or [1, 1, N*H*W, C] activations, bfloat16 or float32, on
+        the host (moved to DRAM) or on the device (interleaved or sharded).
+    weight_tensor: host [C, 1, kh, kw] weights, or the prepared weights a previous call
+        returned (return_weights_and_bias=True) or prepare_conv_weights made.
+    bias_tensor: None, a host tensor of C values ([1, 1, 1, C] or [C]), or a prepared bias.
+    device: a Device from open_device().
+    kernel_size, stride, dilation: int or (h, w). padding: int, (h, w) or
+        (top, bottom, left, right). groups must equal in_channels == out_channels.
+    conv_config: a Conv2dConfig (sharding, weights dtype, activation, output layout).
+    compute_config: fp32_dest_acc_en=False accumulates in bfloat16 like the chip.
+    memory_config: where to place the output (default: sharded as the work ran, or
+        DRAM interleaved when the layer ran in slices).
+    dtype: output dtype (bfloat16 or float32; default: the input's).
+    slice_config: accepted for compatibility; the model slices a layer itself when it
+        does not fit in L1 in one pass.
+
+    Returns the output tensor [1, 1, N*out_height*out_width, C]; then [out_height,
+    out_width] if return_output_dim; then [prepared_weight, prepared_bias] if
+    return_weights_and_bias (pass them to a later call in place of the host tensors);
+    then the run's plan (shard layout, grid, slices, reason, plan text) if return_plan.
+    """
+    del slice_config
+    _check_tensor(input_tensor, "input_tensor")
+    _check_tensor(weight_tensor, "weight_tensor")
+    _check_tensor(bias_tensor, "bias_tensor", optional=True)
+    if not isinstance(device, Device):
+        raise ValueError(f"device must be a shardwise Device from open_device(), got {type(device).__name__}")
+    params = _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding,
+                     dilation, groups)
+    config, core = _config(conv_config, compute_config, dtype)
+    result = _shardwise.conv2d(input_tensor, weight_tensor, bias_tensor, device, params, core)
+    output = result.output
+    if memory_config is not None:
+        output = output.cpu().to_device(device, memory_config)
+    if config.deallocate_activation and input_tensor.is_on_device():
+        input_tensor.deallocate()
+    returned = [output]
+    if return_output_dim:
+        returned.append([result.out_height, result.out_width])
+    if return_weights_and_bias:
+        returned.append([result.weight, result.bias])
+    if return_plan:
+        returned.append(result)
+    return returned[0] if len(returned) == 1 else tuple(returned)
+
+
+def prepare_conv_weights(
+    *,
+    weight_tensor,
+    device,
+    in_channels,
+    out_channels,
+    batch_size,
+    input_height,
+    input_width,
+    kernel_size,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    groups=1,
+    has_bias=False,
+    conv_config=None,
+    weights_format="OIHW",
+    input_memory_config=None,
+    input_layout=None,
+    compute_config=None,
+):
+    """Depthwise weights [C, 1, kh, kw] laid out for the conv these arguments describe
+    (reference section 6: 32x32 tiles of 16x16 faces, one column block per channel
+    shard), in conv_config.weights_dtype, in DRAM on `device`. conv2d takes the result
+    in place of the host weights. has_bias, input_memory_config, input_layout and
+    compute_config are accepted for TT-NN compatibility."""
+    del has_bias, input_memory_config, input_layout, compute_config
+    _check_tensor(weight_tensor, "weight_tensor")
+    if weights_format != "OIHW":
+        raise ValueError(f"weights_format {weights_format!r} is not supported: use 'OIHW'")
+    params = _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding,
+                     dilation, groups)
+    _, core = _config(conv_config, None, None)
+    return _shardwise.prepare_conv_weights(weight_tensor, device, params, core)
+
+
+def prepare_conv_bias(
+    *,
+    bias_tensor,
+    device,
+    in_channels,
+    out_channels,
+    batch_size,
+    input_height,
+    input_width,
+    kernel_size,
+    stride=(1, 1),
+    padding=(0, 0),
+    dilation=(1, 1),
+    groups=1,
+    conv_config=None,
+    input_memory_config=None,
+    input_layout=None,
+    compute_config=None,
+):
+    """The bias (C values) as a [1, 1, 32, S*P] tile tensor whose row 0 holds bias[c] in
+    column c, in conv_config.weights_dtype, in DRAM on `device`. Use it with the weights
+    prepare_conv_weights made for the same arguments."""
+    del input_memory_config, input_layout, compute_config
+    _check_tensor(bias_tensor, "bias_tensor")
+    params = _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding,
+                     dilation, groups)
+    _, core = _config(conv_config, None, None)
+    return _shardwise.prepare_conv_bias(bias_tensor, device, params, core)

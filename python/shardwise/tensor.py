@@ -1,0 +1,141 @@
+"""Moving values between numpy / torch, host tensors and device tensors.
+
+A shardwise Tensor holds its values exactly as the device stores them (bfloat16,
+float32, or bfloat8_b / bfloat4_b tiles with shared exponents). Values leave it as
+float32 (numpy) or as torch's closest dtype (bfloat16 stays bfloat16).
+"""
+
+import numpy as np
+
+from ._shardwise import Device, Tensor
+from .types import DRAM_MEMORY_CONFIG, MemoryConfig, as_dtype, as_layout, bfloat16, float32, Layout
+
+try:  # torch is optional: numpy works without it
+    import torch
+except ImportError:  # pragma: no cover - exercised only on machines without torch
+    torch = None
+
+
+def _require_torch(what):
+    if torch is None:
+        raise ImportError(f"{what} needs PyTorch (Debian: apt-get install python3-torch); from_numpy/to_numpy do not")
+
+
+def _check_device(device, what):
+    if device is not None and not isinstance(device, Device):
+        raise ValueError(f"{what}: device must be a shardwise Device from open_device(), got {type(device).__name__}")
+
+
+def _check_memory_config(memory_config, what):
+    if memory_config is not None and not isinstance(memory_config, MemoryConfig):
+        raise ValueError(f"{what}: memory_config must be a MemoryConfig, got {type(memory_config).__name__}")
+
+
+def _place(tensor, device, memory_config):
+    if device is None:
+        if memory_config is not None:
+            raise ValueError("memory_config was given without a device: pass device= to place the tensor")
+        return tensor
+    return tensor.to_device(device, memory_config or DRAM_MEMORY_CONFIG)
+
+
+def from_numpy(array, dtype=None, layout=None, device=None, memory_config=None, pad_value=0.0):
+    """A shardwise Tensor from a numpy array.
+
+    dtype: bfloat16, float32, bfloat8_b or bfloat4_b (default float32); values are
+        rounded to it (bfloat16: round to nearest even; block-float: shared exponents).
+    layout: ROW_MAJOR_LAYOUT (default) or TILE_LAYOUT (block-float dtypes need TILE).
+    device / memory_config: place the tensor on a device (default: DRAM interleaved);
+        without a device it stays on the host.
+    pad_value: value of the tile padding in TILE layout.
+    """
+    _check_device(device, "from_numpy")
+    _check_memory_config(memory_config, "from_numpy")
+    array = np.asarray(array)
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer) or array.dtype == bool):
+        raise ValueError(f"from_numpy: arrays of {array.dtype} are not supported; use a float or integer array")
+    dtype = float32 if dtype is None else as_dtype(dtype)
+    layout = Layout.ROW_MAJOR if layout is None else as_layout(layout)
+    host = Tensor.from_array(np.ascontiguousarray(array, dtype=np.float32), dtype, layout, float(pad_value))
+    return _place(host, device, memory_config)
+
+
+def to_numpy(tensor):
+    """The tensor's logical values as a float32 numpy array (read back from its device if needed)."""
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"to_numpy expects a shardwise Tensor, got {type(tensor).__name__}")
+    return tensor.to_array()
+
+
+
+def _torch_default_dtype(torch_dtype):
+    if torch_dtype == torch.bfloat16:
+        return bfloat16
+    if torch_dtype.is_floating_point:
+        return float32
+    raise ValueError(
+        f"from_torch: a {torch_dtype} tensor needs an explicit dtype= (bfloat16, float32, bfloat8_b, bfloat4_b); "
+        "its values are converted through float32"
+    )
+
+
+def from_torch(tensor, dtype=None, layout=None, device=None, memory_config=None, pad_value=0.0):
+    """A shardwise Tensor from a torch tensor, as ttnn.from_torch.
+
+    dtype: default bfloat16 for torch.bfloat16 tensors, float32 for other float tensors.
+    layout, device, memory_config, pad_value: as in from_numpy.
+    """
+    _require_torch("from_torch")
+    if not isinstance(tensor, torch.Tensor):
+        raise ValueError(f"from_torch expects a torch.Tensor, got {type(tensor).__name__}")
+    dtype = _torch_default_dtype(tensor.dtype) if dtype is None else as_dtype(dtype)
+    values = tensor.detach().to("cpu", torch.float32).contiguous().numpy()
+    return from_numpy(values, dtype=dtype, layout=layout, device=device, memory_config=memory_config, pad_value=pad_value)
+
+
+def to_torch(tensor, dtype=None):
+    """A torch tensor of the shardwise tensor's logical values, as ttnn.to_torch.
+
+    bfloat16 tensors come back as torch.bfloat16 (exactly); every other dtype as
+    torch.float32 (exact too: block-float values are float32 numbers). `dtype`
+    (a torch dtype) overrides that.
+    """
+    _require_torch("to_torch")
+    values = torch.from_numpy(to_numpy(tensor))
+    if dtype is None:
+        dtype = torch.bfloat16 if tensor.dtype == bfloat16 else torch.float32
+    return values.to(dtype)
+
+
+def to_device(tensor, device, memory_config=None):
+    """A copy of `tensor` on `device`, placed as memory_config says (default DRAM interleaved)."""
+    _check_device(device, "to_device")
+    _check_memory_config(memory_config, "to_device")
+    if device is None:
+        raise ValueError("to_device: device is None")
+    return tensor.to_device(device, memory_config or DRAM_MEMORY_CONFIG)
+
+
+def from_device(tensor):
+    """A host copy of a device tensor (a host tensor is returned as is)."""
+    return tensor.cpu() if tensor.is_on_device() else tensor
+
+
+def to_layout(tensor, layout):
+    """The tensor in ROW_MAJOR_LAYOUT or TILE_LAYOUT (it stays where it is)."""
+    return tensor.to_layout(as_layout(layout))
+
+
+def typecast(tensor, dtype):
+    """The tensor's values in another dtype (block-float dtypes make it TILE)."""
+    return tensor.to_dtype(as_dtype(dtype))
+
+
+def reshape(tensor, shape):
+    """Same values, another shape of the same volume (ROW_MAJOR tensors)."""
+    return tensor.reshape([int(d) for d in shape])
+
+
+def deallocate(tensor):
+    """Frees a device tensor's buffer."""
+    tensor.deallocate()
