@@ -143,6 +143,26 @@ TensorHandle prepare_bias(const TensorHandle& bias, const std::shared_ptr<Device
   return out;
 }
 
+// The [C, 1, kh, kw] weights / [1, 1, 1, C] bias exactly as a prepared tensor holds
+// them (after its dtype's rounding): the inverse of the section 6 layout.
+TensorHandle unprepare_weights(const TensorHandle& prepared) {
+  check_arg(prepared.prepared == PreparedRole::CONV_WEIGHTS,
+            "unprepare_conv_weights: the tensor is not prepared conv weights (prepare_conv_weights or conv2d's "
+            "return_weights_and_bias make them)");
+  const Tensor host = prepared.to_host();
+  const DepthwiseWeightLayout& l = *prepared.weight_layout;
+  return TensorHandle::from_host(Tensor::from_vector(unprepare_conv_weights(host, l), Shape{l.channels, 1, l.kernel_h, l.kernel_w}));
+}
+
+TensorHandle unprepare_bias(const TensorHandle& prepared) {
+  check_arg(prepared.prepared == PreparedRole::CONV_BIAS,
+            "unprepare_conv_bias: the tensor is not a prepared conv bias (prepare_conv_bias or conv2d's "
+            "return_weights_and_bias make one)");
+  const Tensor host = prepared.to_host();
+  const std::uint32_t channels = host.logical_shape().back(0);
+  return TensorHandle::from_host(Tensor::from_vector(unprepare_conv_bias(host, channels), Shape{1, 1, 1, channels}));
+}
+
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 std::pair<std::span<const double>, std::span<const double>> same_size(const DoubleArray& expected, const DoubleArray& actual) {
@@ -215,6 +235,9 @@ void bind_conv2d(py::module_& m) {
   m.def("prepare_conv_weights", &prepare_weights, py::arg("weight"), py::arg("device"), py::arg("params"),
         py::arg("config"));
   m.def("prepare_conv_bias", &prepare_bias, py::arg("bias"), py::arg("device"), py::arg("params"), py::arg("config"));
+
+  m.def("unprepare_conv_weights", &unprepare_weights, py::arg("prepared_weight"));
+  m.def("unprepare_conv_bias", &unprepare_bias, py::arg("prepared_bias"));
 
   m.def("pcc",
         [](const DoubleArray& expected, const DoubleArray& actual) {

@@ -35,6 +35,8 @@ from .conv2d import (
     init_device_compute_kernel_config,
     prepare_conv_bias,
     prepare_conv_weights,
+    unprepare_conv_bias,
+    unprepare_conv_weights,
 )
 from .device import close_device, manage_device, open_device
 from .memory import CoreGrid, ShardStrategy, create_sharded_memory_config

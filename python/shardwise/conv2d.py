@@ -364,3 +364,17 @@ def prepare_conv_bias(
                      dilation, groups)
     _, core = _config(conv_config, None, None)
     return _shardwise.prepare_conv_bias(bias_tensor, device, params, core)
+
+
+def unprepare_conv_weights(prepared_weight):
+    """The host [C, 1, kh, kw] float32 weights a prepared weight tensor holds, after its
+    dtype's rounding (block-float weights share exponents across 16 channels of one
+    kernel position): what a reference must use to check the device's arithmetic."""
+    _check_tensor(prepared_weight, "prepared_weight")
+    return _shardwise.unprepare_conv_weights(prepared_weight)
+
+
+def unprepare_conv_bias(prepared_bias):
+    """The host [1, 1, 1, C] float32 bias a prepared bias tensor holds (after rounding)."""
+    _check_tensor(prepared_bias, "prepared_bias")
+    return _shardwise.unprepare_conv_bias(prepared_bias)
