@@ -140,6 +140,8 @@ void run_conv2d(const Conv2dOptions& o) {
                               {"grid", {box.end.x + 1, box.end.y + 1}},
                               {"shard_shape", {plan.slices.front().shard_height, plan.parallel.channels_per_shard}},
                               {"slices", plan.slices.size()},
+                              {"channel_passes", plan.parallel.channel_passes},
+                              {"stick_slices", plan.stick_slices()},
                               {"output_memory", plan.output_in_dram ? "DRAM_INTERLEAVED" : "L1_SHARDED"},
                               {"l1_bytes_per_core", plan.l1_bytes_per_core},
                               {"time_ms", run.median_ms},

@@ -33,7 +33,7 @@ struct PreparedWeights {
 struct CorePlan {
   CoreCoord core;
   std::uint32_t nhw_block = 0;
-  std::uint32_t channel_shard = 0;
+  std::uint32_t channel_shard = 0;  // of the S weight shards: pass * cores_c + the core's channel split
   std::uint64_t first_output = 0;
   std::uint32_t num_outputs = 0;
   std::uint32_t weight_start_tile = 0;  // first weight tile id it reads (or receives)
@@ -44,6 +44,7 @@ struct CorePlan {
 
 // One pass over a range of output sticks: a halo program, then the conv program.
 struct SlicePlan {
+  std::uint32_t channel_pass = 0;  // which channel shards (see ParallelConfig::channel_passes)
   std::uint64_t first_output = 0;
   std::uint64_t num_outputs = 0;
   std::uint32_t shard_height = 32;  // outputs per stick block in this slice (multiple of 32)
@@ -54,8 +55,9 @@ struct SlicePlan {
 };
 
 // A layer runs in one slice when its halo, output shard and CBs fit in L1; otherwise
-// in slices of output sticks, each writing its part of a DRAM-interleaved output
-// (only when even the smallest slice does not fit is it an out-of-memory error).
+// in slices of output sticks, each writing its part of a DRAM-interleaved output; and
+// when even a slice of 32 sticks per core does not fit, also in channel passes (the
+// parallel config's). Only when no split fits is it an out-of-memory error.
 struct Conv2dPlan {
   std::string arch;
   ParallelConfig parallel;
@@ -63,7 +65,8 @@ struct Conv2dPlan {
   std::uint64_t l1_bytes_per_core = 0;  // buffers + CBs this op places in each core's L1 (largest slice)
   std::uint64_t l1_available = 0;       // what the device had free for them
   bool output_in_dram = false;          // sliced: the output is DRAM interleaved
-  std::vector<SlicePlan> slices;
+  std::vector<SlicePlan> slices;        // pass after pass, stick slices within a pass
+  std::uint64_t stick_slices() const { return slices.size() / parallel.channel_passes; }
   const std::vector<CorePlan>& cores() const { return slices.front().cores; }
   std::string summary() const;          // the readable plan the CLI prints
 };
@@ -76,7 +79,10 @@ struct Conv2dResult {
   Conv2dPlan plan;
 };
 
-// The shard split a conv will use (for preparing weights ahead of time).
+// The shard split a conv will use (for preparing weights ahead of time), including the
+// channel passes a layer needs when a slice of 32 output sticks per core does not fit
+// the arch's L1 in one pass (decided from the arch alone, so prepared weights stay
+// valid for every call with the same parameters and config).
 ParallelConfig conv2d_parallel_config(const Conv2dParams& params, const Conv2dConfig& config, const Arch& arch);
 
 // Host weights -> device, laid out for `shards` channel shards.

@@ -1,5 +1,8 @@
 #include "ops/conv2d/parallel_config.hpp"
 
+#include <algorithm>
+#include <string>
+
 #include "core/error.hpp"
 #include "tensor/tile_layout.hpp"
 
@@ -21,6 +24,11 @@ std::uint32_t ParallelConfig::shard_channels(std::uint32_t shard, std::uint32_t 
   return std::min(channels_per_shard, channels - first);
 }
 
+void ParallelConfig::set_channel_passes(std::uint32_t passes, std::uint32_t channels) {
+  channel_passes = passes;
+  channels_per_shard = round_up(div_up(channels, channel_shards()), kTileWidth);
+}
+
 ParallelConfig choose_parallel_config(const Conv2dParams& p, const Conv2dConfig& config, const Arch& arch) {
   const std::uint32_t grid_x = config.grid ? config.grid->x : arch.grid_x;
   const std::uint32_t grid_y = config.grid ? config.grid->y : arch.grid_y;
@@ -40,12 +48,33 @@ ParallelConfig choose_parallel_config(const Conv2dParams& p, const Conv2dConfig&
     pc.layout = *config.shard_layout;
     pc.reason = fmt::format("{} as requested", to_string(pc.layout));
   } else {
-    // TT-NN's preference: height sharding while there are at least as many tiles of
-    // output sticks as cores can use, width sharding for deep, small layers.
-    const bool tall = nhw_tiles >= std::min(max_cores, c_tiles * 2) || c_tiles == 1;
-    pc.layout = tall ? TensorMemoryLayout::HEIGHT_SHARDED : TensorMemoryLayout::WIDTH_SHARDED;
-    pc.reason = fmt::format("auto: {} output-stick tiles vs {} channel tiles on a {}-core grid -> {}", nhw_tiles,
-                            c_tiles, max_cores, to_string(pc.layout));
+    // The layout that keeps the most cores busy, as TT-NN's shard selection does:
+    // HEIGHT while it uses nearly as many cores as the others (it keeps each window's
+    // channels on one core and needs no weight multicast per column), else BLOCK, else
+    // WIDTH. Layers with over 256 channels prefer BLOCK over HEIGHT when both are close
+    // (each core would otherwise hold every channel's halo and weights). With an exact
+    // core count asked for (num_cores) BLOCK is not a candidate: its grid is 2D.
+    const bool row_major = config.orientation == ShardOrientation::ROW_MAJOR;
+    const std::uint32_t height_cores = largest_divisor_with_padding(nhw_tiles, std::min(max_cores, nhw_tiles));
+    const std::uint32_t width_cores = largest_divisor_with_padding(c_tiles, std::min(max_cores, c_tiles));
+    const std::uint32_t nhw_extent = row_major ? grid_y : grid_x, c_extent = row_major ? grid_x : grid_y;
+    const std::uint32_t block_cores = config.num_cores ? 0
+                                                       : largest_divisor_with_padding(nhw_tiles, std::min(nhw_extent, nhw_tiles)) *
+                                                             largest_divisor_with_padding(c_tiles, std::min(c_extent, c_tiles));
+    const std::uint32_t best = std::max({height_cores, width_cores, block_cores});
+    auto near_best = [&](std::uint32_t cores) { return cores * 5 >= best * 4; };  // within 80 %
+    const bool wide = p.out_channels > 256;
+    if (c_tiles == 1 || (near_best(height_cores) && !(wide && near_best(block_cores) && block_cores > height_cores)))
+      pc.layout = TensorMemoryLayout::HEIGHT_SHARDED;
+    else if (block_cores >= width_cores)
+      pc.layout = TensorMemoryLayout::BLOCK_SHARDED;
+    else
+      pc.layout = TensorMemoryLayout::WIDTH_SHARDED;
+    pc.reason = fmt::format("auto: {} output-stick tiles x {} channel tiles on a {}x{} grid; cores used: HEIGHT {}, WIDTH {}, "
+                            "BLOCK {} -> {}",
+                            nhw_tiles, c_tiles, grid_x, grid_y, height_cores, width_cores,
+                            config.num_cores ? std::string("n/a with num_cores") : std::to_string(block_cores),
+                            to_string(pc.layout));
   }
   check_arg(pc.layout != TensorMemoryLayout::INTERLEAVED, "a depthwise conv runs sharded: INTERLEAVED is not a work split");
 
@@ -95,7 +124,7 @@ ParallelConfig choose_parallel_config(const Conv2dParams& p, const Conv2dConfig&
     case TensorMemoryLayout::INTERLEAVED:
       break;
   }
-  pc.channels_per_shard = round_up(div_up(p.out_channels, pc.cores_c), kTileWidth);
+  pc.set_channel_passes(1, p.out_channels);
   pc.reason += fmt::format("; {} core(s): {} stick split(s) x {} channel split(s)", pc.num_cores(), pc.cores_nhw, pc.cores_c);
   return pc;
 }

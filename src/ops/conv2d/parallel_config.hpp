@@ -29,13 +29,21 @@ struct ParallelConfig {
   ShardOrientation orientation = ShardOrientation::ROW_MAJOR;
   CoreRangeSet grid;                // every working core
   std::uint32_t cores_nhw = 1;      // splits of the output sticks
-  std::uint32_t cores_c = 1;        // splits of the channels (= channel shards S)
-  std::uint32_t channels_per_shard = 32;  // P
+  std::uint32_t cores_c = 1;        // splits of the channels over cores
+  // Channel passes: when even the smallest slice of output sticks does not fit L1, the
+  // channels are also split in time. Pass i gives the core with channel split s the
+  // channel shard i*cores_c + s, so the weights are laid out for S = cores_c * passes
+  // shards and every pass reads its own shard's tiles (as WIDTH does, in time).
+  std::uint32_t channel_passes = 1;
+  std::uint32_t channels_per_shard = 32;  // P, of the S shards
   std::vector<CoreWork> work;       // one per working core
   std::string reason;               // how the layout and counts were chosen
 
   std::uint32_t num_cores() const { return static_cast<std::uint32_t>(work.size()); }
-  std::uint32_t channel_shards() const { return cores_c; }
+  std::uint32_t channel_shards() const { return cores_c * channel_passes; }  // S
+  std::uint32_t shard_of(std::uint32_t pass, std::uint32_t channel_split) const { return pass * cores_c + channel_split; }
+  // Sets the passes and P = round_up(ceil(C / S), 32).
+  void set_channel_passes(std::uint32_t passes, std::uint32_t channels);
   // Real channels of shard s (the last may hold fewer, or none).
   std::uint32_t shard_channels(std::uint32_t shard, std::uint32_t channels) const;
 };
