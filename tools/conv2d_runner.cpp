@@ -88,6 +88,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   const PreparedWeights prepared = run.result.prepared;
   device.dprint_options() = {};  // kernel prints come from the first run only
   for (unsigned i = 0; i < c.repeat; ++i) {
+    run.result = {};  // free the previous output, as a model would before running the layer again
     const auto start = std::chrono::steady_clock::now();
     run.result = conv2d(device_input, prepared, device, p, c.config);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());

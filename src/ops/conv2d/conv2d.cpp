@@ -99,21 +99,24 @@ std::uint32_t block_sticks_for(const Conv2dParams& p, const ParallelConfig& pc, 
 }
 
 // Bytes per core of the largest slice of `size` output sticks (a multiple of 32 per
-// stick block), with a DRAM output. Slices differ only in how many padding rows their
-// halo skips, so the first, a middle and the last slice bound them all.
+// stick block), with a DRAM output. Every slice's windows are sized (cheaply: sticks
+// exactly, runs bounded), since how many image rows a window spans depends on where
+// it starts.
 std::uint64_t sliced_l1_bytes(const Conv2dParams& p, const Conv2dConfig& config, const ParallelConfig& pc,
-                              const DepthwiseWeightLayout& layout, const WeightFootprint& weights, std::uint64_t size,
-                              DataType in_dtype, DataType out_dtype) {
+                              const WeightFootprint& weights, std::uint64_t size, DataType in_dtype, DataType out_dtype) {
   const std::uint64_t total = p.output_sticks();
-  const std::uint64_t count = (total + size - 1) / size;
-  std::uint64_t bytes = 0;
-  for (const std::uint64_t index : {std::uint64_t{0}, count / 2, count - 1}) {
-    const std::uint64_t first = index * size;
-    const SlicePlan slice = plan_slice(p, pc, layout, 0, first, std::min(size, total - first));
-    bytes = std::max(bytes, slice_l1_bytes(p, config, pc, weights, slice, block_sticks_for(p, pc, in_dtype), in_dtype,
-                                           out_dtype, true));
+  SlicePlan largest;  // the largest halo and run count of any slice (all slices share the stick-block height)
+  for (std::uint64_t first = 0; first < total; first += size) {
+    const std::uint64_t count = std::min(size, total - first);
+    const std::uint64_t block = (count + std::uint64_t{pc.cores_nhw} * kTileHeight - 1) / (std::uint64_t{pc.cores_nhw} * kTileHeight) * kTileHeight;
+    largest.shard_height = std::max<std::uint32_t>(largest.shard_height, static_cast<std::uint32_t>(block));
+    for (std::uint64_t begin = 0; begin < count; begin += block) {
+      const HaloWindowSize w = halo_window_size(p, first + begin, static_cast<std::uint32_t>(std::min(block, count - begin)));
+      largest.halo_sticks = std::max(largest.halo_sticks, w.sticks);
+      largest.max_runs = std::max(largest.max_runs, w.max_runs);
+    }
   }
-  return bytes;
+  return slice_l1_bytes(p, config, pc, weights, largest, block_sticks_for(p, pc, in_dtype), in_dtype, out_dtype, true);
 }
 
 // L1 bytes an empty device of this arch has for an op's buffers and CBs.
@@ -123,22 +126,26 @@ std::uint64_t empty_device_l1(const Arch& arch) {
 
 // The fewest channel passes whose smallest stick slice (32 sticks per stick block)
 // fits `budget`; 1 when one pass fits, the most there can be when none does (the
-// plan then reports the out-of-memory error with the bytes).
+// plan then reports the out-of-memory error with the bytes). Pass counts that would
+// leave the last shard without channels are skipped.
 std::uint32_t choose_channel_passes(const Conv2dParams& p, const Conv2dConfig& config, ParallelConfig pc, std::uint64_t budget) {
   const DataType in_dtype = DataType::FLOAT32;  // the larger activation dtype: a plan valid for both
   const DataType out_dtype = DataType::FLOAT32;
   const std::uint64_t unit = std::uint64_t{pc.cores_nhw} * kTileHeight;
   const std::uint32_t max_passes = std::max(1u, div_up(p.out_channels, kTileWidth) / pc.cores_c);
-  std::uint32_t last_p = 0;
+  std::uint32_t last_p = 0, chosen = 1;
   for (std::uint32_t passes = 1; passes <= max_passes; ++passes) {
     pc.set_channel_passes(passes, p.out_channels);
     if (pc.channels_per_shard == last_p) continue;  // same shard width as fewer passes
     last_p = pc.channels_per_shard;
+    // Every shard must hold channels (the last of S may otherwise be empty).
+    if ((pc.channel_shards() - 1) * pc.channels_per_shard >= p.out_channels) continue;
     const DepthwiseWeightLayout layout(p.out_channels, p.kernel_h, p.kernel_w, pc.channel_shards());
     const WeightFootprint weights = WeightFootprint::of(layout, true, config.weights_dtype);
-    if (sliced_l1_bytes(p, config, pc, layout, weights, unit, in_dtype, out_dtype) <= budget) return passes;
+    chosen = passes;
+    if (sliced_l1_bytes(p, config, pc, weights, unit, in_dtype, out_dtype) <= budget) return passes;
   }
-  return max_passes;
+  return chosen;  // the most passes with no empty shard; the plan reports what does not fit
 }
 
 Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const Device& device, DataType in_dtype,
@@ -155,7 +162,10 @@ Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const De
             p.in_channels, p.kernel_h, p.kernel_w, pc.channel_shards());
   const WeightFootprint footprint = WeightFootprint::of(weights.layout, weights.bias.has_value(), weights.dtype);
   plan.block_sticks = block_sticks_for(p, pc, in_dtype);
-  plan.l1_available = device.l1_largest_free_block();
+  // Circular buffers sit at the bottom of L1, below every buffer (the op's own halo
+  // buffers included): what counts is the free space under the lowest buffer, not the
+  // largest free block (an output still held from an earlier call may split L1).
+  plan.l1_available = device.l1_lowest_buffer_address() - device.l1_cb_region_begin();
   const std::uint64_t total = p.output_sticks();
 
   // One pass with a sharded output, if it fits.
@@ -173,7 +183,7 @@ Conv2dPlan make_plan(const Conv2dParams& p, const Conv2dConfig& config, const De
   const std::uint64_t max_slices = (total + unit - 1) / unit;
   auto slice_size = [&](std::uint64_t n) { return ((total + n - 1) / n + unit - 1) / unit * unit; };
   auto bytes_for = [&](std::uint64_t n) {
-    return sliced_l1_bytes(p, config, pc, weights.layout, footprint, slice_size(n), in_dtype, out_dtype);
+    return sliced_l1_bytes(p, config, pc, footprint, slice_size(n), in_dtype, out_dtype);
   };
   if (const std::uint64_t bytes = bytes_for(max_slices); bytes > plan.l1_available)
     throw OutOfMemory(fmt::format(
@@ -227,7 +237,7 @@ Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weight
       device.write(NocAddr::l1(core.core, halo_config->address()),
                    std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(runs.data()), runs.size() * sizeof(HaloRun)));
     }
-    Program halo_program = make_halo_program(pc, slice, source, p.in_channels, *halo, *halo_config, halo_page);
+      Program halo_program = make_halo_program(pc, slice, source, p.in_channels, *halo, *halo_config, halo_page);
     device.run(halo_program);
 
     // Output: [1, 1, N*Ho*Wo, C], sharded like the work (one slice) or in DRAM.

@@ -15,6 +15,16 @@ std::uint64_t window_top_left(const Conv2dParams& p, std::uint64_t o) {
   return n * p.padded_height() * p.padded_width() + ho * p.stride_h * p.padded_width() + wo * p.stride_w;
 }
 
+HaloWindowSize halo_window_size(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs) {
+  if (num_outputs == 0) return {};
+  const std::uint64_t Wp = p.padded_width();
+  const std::uint64_t first = window_top_left(p, first_output);
+  const std::uint64_t last = window_top_left(p, first_output + num_outputs - 1) +
+                             std::uint64_t{p.dilated_kernel_h() - 1} * Wp + p.dilated_kernel_w() - 1;
+  const std::uint64_t sticks = last - first + 1;
+  return {static_cast<std::uint32_t>(sticks), static_cast<std::uint32_t>(3 * (sticks / Wp + 2))};
+}
+
 HaloWindow plan_halo_window(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs) {
   HaloWindow w;
   w.first_output = first_output;

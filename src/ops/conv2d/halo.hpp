@@ -40,6 +40,14 @@ std::uint64_t window_top_left(const Conv2dParams& p, std::uint64_t output);
 // The window of the outputs [first_output, first_output + num_outputs).
 HaloWindow plan_halo_window(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs);
 
+// The size of a window without planning its runs (for sizing L1): its sticks exactly,
+// and a bound on its runs (at most padding, input, padding per padded row it touches).
+struct HaloWindowSize {
+  std::uint32_t sticks = 0;
+  std::uint32_t max_runs = 0;
+};
+HaloWindowSize halo_window_size(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs);
+
 // Where the gather kernel finds input stick i, channels [c0, c0 + count): an
 // interleaved buffer (page id i, byte offset c0*es) or a sharded one (the core
 // holding row i and column c0).
