@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench sweep clean
+.PHONY: deps configure build run test bench sweep layers clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -24,11 +24,22 @@ run: build
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
-# The whole conv2d sweep (CI runs a deterministic sample of it).
+# The whole conv2d sweeps, basic and extended (CI runs deterministic samples of them),
+# split over $(JOBS) processes; prints the wall time and the worst PCC per suite.
 sweep: build
-	SHARDWISE_FULL_SWEEP=1 ./$(BUILD_DIR)/tests/test_conv2d --gtest_filter='Sampled/Conv2dSweep.*' \
-	  --gtest_output=xml:$(BUILD_DIR)/sweep.xml > $(BUILD_DIR)/sweep.log; \
-	  status=$$?; python3 scripts/sweep_summary.py $(BUILD_DIR)/sweep.xml; exit $$status
+	@rm -f $(BUILD_DIR)/sweep-*.xml; start=$$(date +%s); pids=""; \
+	for i in $$(seq 0 $$(($(JOBS) - 1))); do \
+	  SHARDWISE_FULL_SWEEP=1 GTEST_TOTAL_SHARDS=$(JOBS) GTEST_SHARD_INDEX=$$i ./$(BUILD_DIR)/tests/test_conv2d \
+	    --gtest_filter='Sampled/*' --gtest_output=xml:$(BUILD_DIR)/sweep-$$i.xml > $(BUILD_DIR)/sweep-$$i.log 2>&1 & \
+	  pids="$$pids $$!"; \
+	done; status=0; for pid in $$pids; do wait $$pid || status=1; done; \
+	echo "sweep: $$(( $$(date +%s) - start )) s with $(JOBS) processes"; \
+	python3 scripts/sweep_summary.py $(BUILD_DIR)/sweep-*.xml; exit $$status
+
+# The real layers of shared/bench/layers.csv at batch 1 and 10: layout, grid, slices,
+# PCC and time per layer, as a Markdown table.
+layers: build
+	python3 scripts/real_layers.py
 
 bench: build
 	./$(BUILD_DIR)/bench/bench_device
