@@ -116,6 +116,15 @@ std::vector<ExtendedCase> extended_cases() {
   std::vector<ExtendedCase> all;
   const std::pair<std::uint32_t, std::uint32_t> images[] = {{7, 7}, {13, 11}, {20, 18}};
   const std::pair<std::uint32_t, std::uint32_t> kernels[] = {{3, 3}, {5, 5}, {7, 7}, {9, 9}, {1, 49}};
+  const Activation activations[] = {Activation::NONE, Activation::RELU, Activation::RELU6, Activation::SILU, Activation::GELU};
+  // Every structural combination (channels x image x kernel x dilation x stride x
+  // layout/orientation x arch) runs with 4 of the 40 epilogues (activation x bias x
+  // output layout x bf16 accumulation), rotated so that each epilogue meets every
+  // layout, arch and kernel many times: the epilogue is per output element and does
+  // not interact with how the work is split, so its full cross product would only
+  // repeat the same data flow 10 more times.
+  constexpr std::uint32_t kEpilogues = 40, kEpiloguesPerCombination = 4;
+  std::uint32_t combination = 0;
   for (std::uint32_t channels : {32u, 200u, 300u, 520u, 1152u})
     for (auto [h, w] : images)
       for (auto [kh, kw] : kernels)
@@ -126,17 +135,18 @@ std::vector<ExtendedCase> extended_cases() {
                 // Layers whose smallest stick slice does not fit L1 (HEIGHT with > 256
                 // channels under tall dilated windows, the host preset's few cores) run
                 // in channel passes.
-                for (const char* arch : {"wormhole_b0", "blackhole", "host"})
-                  for (auto act : {Activation::NONE, Activation::RELU, Activation::RELU6, Activation::SILU, Activation::GELU})
-                    for (bool bias : {false, true})
-                      for (auto out : {Layout::ROW_MAJOR, Layout::TILE})
-                        for (bool acc : {false, true}) {
-                          if (orientation == ShardOrientation::COL_MAJOR && layout != TensorMemoryLayout::BLOCK_SHARDED) continue;
-                          const std::uint32_t pad = ((kh - 1) * dilation) / 2;
-                          const std::uint32_t pad_w = ((kw - 1) * dilation) / 2;
-                          if ((kh - 1) * dilation + 1 > h + 2 * pad || (kw - 1) * dilation + 1 > w + 2 * pad_w) continue;
-                          all.push_back({channels, h, w, kh, kw, dilation, stride, pad, layout, orientation, arch, act, bias, out, acc});
-                        }
+                for (const char* arch : {"wormhole_b0", "blackhole", "host"}) {
+                  if (orientation == ShardOrientation::COL_MAJOR && layout != TensorMemoryLayout::BLOCK_SHARDED) continue;
+                  const std::uint32_t pad = ((kh - 1) * dilation) / 2;
+                  const std::uint32_t pad_w = ((kw - 1) * dilation) / 2;
+                  if ((kh - 1) * dilation + 1 > h + 2 * pad || (kw - 1) * dilation + 1 > w + 2 * pad_w) continue;
+                  for (std::uint32_t j = 0; j < kEpiloguesPerCombination; ++j) {
+                    const std::uint32_t e = (combination * 7 + j * (kEpilogues / kEpiloguesPerCombination)) % kEpilogues;
+                    all.push_back({channels, h, w, kh, kw, dilation, stride, pad, layout, orientation, arch, activations[e % 5],
+                                   (e / 5) % 2 == 1, (e / 10) % 2 == 1 ? Layout::TILE : Layout::ROW_MAJOR, (e / 20) % 2 == 1});
+                  }
+                  ++combination;
+                }
   const char* full = std::getenv("SHARDWISE_FULL_SWEEP");
   if (full && std::string(full) == "1") return all;
   std::vector<ExtendedCase> sample;
