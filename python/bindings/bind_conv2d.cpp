@@ -56,6 +56,7 @@ struct Conv2dOutput {
   std::string grid;
   std::string reason;
   std::size_t slices = 1;
+  std::uint32_t channel_passes = 1;
   std::uint32_t num_cores = 0;
 };
 
@@ -90,6 +91,7 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
                    .grid = pc.grid.to_string(),
                    .reason = pc.reason,
                    .slices = result.plan.slices.size(),
+                   .channel_passes = pc.channel_passes,
                    .num_cores = pc.num_cores()};
   out.weight.prepared = PreparedRole::CONV_WEIGHTS;
   out.weight.weight_layout = result.prepared.layout;
@@ -228,6 +230,7 @@ void bind_conv2d(py::module_& m) {
       .def_readonly("grid", &Conv2dOutput::grid)
       .def_readonly("reason", &Conv2dOutput::reason)
       .def_readonly("slices", &Conv2dOutput::slices)
+      .def_readonly("channel_passes", &Conv2dOutput::channel_passes)
       .def_readonly("num_cores", &Conv2dOutput::num_cores);
 
   m.def("conv2d", &run_conv2d, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("device"), py::arg("params"),

@@ -189,3 +189,24 @@ def test_sharded_input_tensor(device, strategy):
     memory_config = ttnn.create_sharded_memory_config([1, 1, 2 * 8 * 8, 64], ttnn.CoreGrid(y=2, x=2), strategy)
     run_conv(device, 2, 64, 8, 8, (3, 3), (1, 1), (1, 1), (1, 1), HEIGHT, ttnn.bfloat16, ttnn.bfloat16, None,
              input_memory_config=memory_config)
+
+
+def test_plan_reports_layout_and_splits(device):
+    # Automatic layout: 576 channels on a 14x14 image keep the most cores busy BLOCK sharded.
+    out, plan = ttnn.conv2d(
+        input_tensor=ttnn.from_torch(torch.randn(1, 14, 14, 576), ttnn.bfloat16),
+        weight_tensor=ttnn.from_torch(torch.randn(576, 1, 3, 3)), device=device, in_channels=576, out_channels=576,
+        batch_size=1, input_height=14, input_width=14, kernel_size=3, padding=1, groups=576, return_plan=True)
+    assert plan.shard_layout == "BLOCK_SHARDED", plan.reason
+    assert "cores used" in plan.reason and plan.num_cores == 42
+    # HEIGHT with 1152 channels under a dilated 9x9 window: channel passes, and still exact.
+    actual = run_conv(device, 1, 1152, 20, 18, (9, 9), (1, 1), (12, 12), (3, 3), HEIGHT, ttnn.bfloat16, ttnn.bfloat16,
+                      "relu6")
+    assert actual.shape == (1, 1152, 20, 18)
+    _, plan = ttnn.conv2d(
+        input_tensor=ttnn.from_torch(torch.randn(1, 20, 18, 1152), ttnn.bfloat16),
+        weight_tensor=ttnn.from_torch(torch.randn(1152, 1, 9, 9)), device=device, in_channels=1152,
+        out_channels=1152, batch_size=1, input_height=20, input_width=18, kernel_size=9, padding=12, dilation=3,
+        groups=1152, conv_config=ttnn.Conv2dConfig(shard_layout=HEIGHT), return_plan=True)
+    assert plan.channel_passes > 1 and plan.slices >= plan.channel_passes
+    assert "channel passes" in plan.plan
