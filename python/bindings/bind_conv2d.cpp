@@ -76,8 +76,8 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
     check_arg(!bias || bias->prepared == PreparedRole::NONE,
               "conv2d: a prepared bias needs the prepared weights it was made with, not host weights");
     std::optional<Tensor> host_bias;
-    if (bias) host_bias = bias->on_host() ? *bias->host : from_device(bias->device_tensor());
-    const Tensor host_weight = weight.on_host() ? *weight.host : from_device(weight.device_tensor());
+    if (bias) host_bias = bias->to_host_locked();
+    const Tensor host_weight = weight.to_host_locked();
     result = conv2d(in, host_weight, host_bias, dev, params, config);
   }
   const ParallelConfig& pc = result.plan.parallel;
@@ -112,7 +112,7 @@ TensorHandle prepare_weights(const TensorHandle& weight, const std::shared_ptr<D
   check_arg(weight.prepared == PreparedRole::NONE, "prepare_conv_weights: the weights are prepared already");
   py::gil_scoped_release release;
   std::lock_guard lock(device->run_mutex);
-  const Tensor host = weight.on_host() ? *weight.host : from_device(weight.device_tensor());
+  const Tensor host = weight.to_host_locked();
   const Shape& s = host.logical_shape();
   check_arg(s.rank() == 4 && s[0] == params.out_channels && s[1] == 1 && s[2] == params.kernel_h && s[3] == params.kernel_w,
             "prepare_conv_weights: weight shape {} does not match [C, 1, kh, kw] = [{}, 1, {}, {}]", s.to_string(),
@@ -133,7 +133,7 @@ TensorHandle prepare_bias(const TensorHandle& bias, const std::shared_ptr<Device
   check_arg(bias.prepared == PreparedRole::NONE, "prepare_conv_bias: the bias is prepared already");
   py::gil_scoped_release release;
   std::lock_guard lock(device->run_mutex);
-  const Tensor host = bias.on_host() ? *bias.host : from_device(bias.device_tensor());
+  const Tensor host = bias.to_host_locked();
   check_arg(host.logical_shape().volume() == params.out_channels, "prepare_conv_bias: bias shape {} does not hold {} values",
             host.logical_shape().to_string(), params.out_channels);
   const std::uint32_t shards = shards_for(params, config, *device);

@@ -34,10 +34,12 @@ const Shape& TensorHandle::padded_shape() const { return host ? host->padded_sha
 DataType TensorHandle::dtype() const { return host ? host->dtype() : on_device->dtype; }
 Layout TensorHandle::layout() const { return host ? host->layout() : on_device->layout; }
 
+Tensor TensorHandle::to_host_locked() const { return host ? *host : from_device(device_tensor()); }
+
 Tensor TensorHandle::to_host() const {
   if (host) return *host;
   std::lock_guard lock(device->run_mutex);
-  return from_device(device_tensor());
+  return to_host_locked();
 }
 
 }  // namespace shardwise::python

@@ -43,6 +43,8 @@ struct TensorHandle {
   Layout layout() const;
   // The host copy: the tensor itself, or read back from its device.
   Tensor to_host() const;
+  // The same, for callers already holding the device's run_mutex.
+  Tensor to_host_locked() const;
   // DeviceError when the tensor was deallocated or its device closed.
   const DeviceTensor& device_tensor() const;
 };

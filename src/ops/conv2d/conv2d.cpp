@@ -40,14 +40,19 @@ std::uint32_t choose_block_sticks(std::uint32_t window_bytes) {
 
 std::uint64_t align16(std::uint64_t v) { return (v + 15) / 16 * 16; }
 
+// Output sticks per stick block of a slice of `count` sticks: a multiple of 32.
+std::uint32_t stick_block_height(std::uint64_t count, std::uint32_t cores_nhw) {
+  const std::uint64_t unit = std::uint64_t{cores_nhw} * kTileHeight;
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>((count + unit - 1) / unit * kTileHeight, kTileHeight));
+}
+
 SlicePlan plan_slice(const Conv2dParams& p, const ParallelConfig& pc, const DepthwiseWeightLayout& weights,
                      std::uint32_t pass, std::uint64_t first, std::uint64_t count) {
   SlicePlan slice;
   slice.channel_pass = pass;
   slice.first_output = first;
   slice.num_outputs = count;
-  const std::uint64_t per_block = (count + std::uint64_t{pc.cores_nhw} * kTileHeight - 1) / (std::uint64_t{pc.cores_nhw} * kTileHeight) * kTileHeight;
-  slice.shard_height = static_cast<std::uint32_t>(std::max<std::uint64_t>(per_block, kTileHeight));
+  slice.shard_height = stick_block_height(count, pc.cores_nhw);
   for (std::uint32_t b = 0; b < pc.cores_nhw; ++b) {
     const std::uint64_t begin = std::min<std::uint64_t>(count, std::uint64_t{b} * slice.shard_height);
     const std::uint64_t n = std::min<std::uint64_t>(slice.shard_height, count - begin);
@@ -108,10 +113,10 @@ std::uint64_t sliced_l1_bytes(const Conv2dParams& p, const Conv2dConfig& config,
   SlicePlan largest;  // the largest halo and run count of any slice (all slices share the stick-block height)
   for (std::uint64_t first = 0; first < total; first += size) {
     const std::uint64_t count = std::min(size, total - first);
-    const std::uint64_t block = (count + std::uint64_t{pc.cores_nhw} * kTileHeight - 1) / (std::uint64_t{pc.cores_nhw} * kTileHeight) * kTileHeight;
-    largest.shard_height = std::max<std::uint32_t>(largest.shard_height, static_cast<std::uint32_t>(block));
+    const std::uint32_t block = stick_block_height(count, pc.cores_nhw);
+    largest.shard_height = std::max(largest.shard_height, block);
     for (std::uint64_t begin = 0; begin < count; begin += block) {
-      const HaloWindowSize w = halo_window_size(p, first + begin, static_cast<std::uint32_t>(std::min(block, count - begin)));
+      const HaloWindowSize w = halo_window_size(p, first + begin, static_cast<std::uint32_t>(std::min<std::uint64_t>(block, count - begin)));
       largest.halo_sticks = std::max(largest.halo_sticks, w.sticks);
       largest.max_runs = std::max(largest.max_runs, w.max_runs);
     }

@@ -15,14 +15,20 @@ std::uint64_t window_top_left(const Conv2dParams& p, std::uint64_t o) {
   return n * p.padded_height() * p.padded_width() + ho * p.stride_h * p.padded_width() + wo * p.stride_w;
 }
 
+namespace {
+
+// The last padded-image stick the windows of outputs [first_output, first_output + n) touch.
+std::uint64_t window_last_stick(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t n) {
+  return window_top_left(p, first_output + n - 1) + std::uint64_t{p.dilated_kernel_h() - 1} * p.padded_width() +
+         p.dilated_kernel_w() - 1;
+}
+
+}  // namespace
+
 HaloWindowSize halo_window_size(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs) {
   if (num_outputs == 0) return {};
-  const std::uint64_t Wp = p.padded_width();
-  const std::uint64_t first = window_top_left(p, first_output);
-  const std::uint64_t last = window_top_left(p, first_output + num_outputs - 1) +
-                             std::uint64_t{p.dilated_kernel_h() - 1} * Wp + p.dilated_kernel_w() - 1;
-  const std::uint64_t sticks = last - first + 1;
-  return {static_cast<std::uint32_t>(sticks), static_cast<std::uint32_t>(3 * (sticks / Wp + 2))};
+  const std::uint64_t sticks = window_last_stick(p, first_output, num_outputs) - window_top_left(p, first_output) + 1;
+  return {static_cast<std::uint32_t>(sticks), static_cast<std::uint32_t>(3 * (sticks / p.padded_width() + 2))};
 }
 
 HaloWindow plan_halo_window(const Conv2dParams& p, std::uint64_t first_output, std::uint32_t num_outputs) {
@@ -32,8 +38,7 @@ HaloWindow plan_halo_window(const Conv2dParams& p, std::uint64_t first_output, s
   if (num_outputs == 0) return w;
   const std::uint64_t Wp = p.padded_width(), Hp = p.padded_height();
   w.first_stick = window_top_left(p, first_output);
-  const std::uint64_t last = window_top_left(p, first_output + num_outputs - 1) +
-                             std::uint64_t{p.dilated_kernel_h() - 1} * Wp + p.dilated_kernel_w() - 1;
+  const std::uint64_t last = window_last_stick(p, first_output, num_outputs);
   w.num_sticks = static_cast<std::uint32_t>(last - w.first_stick + 1);
   auto add = [&](std::uint32_t source, std::uint32_t count) {
     if (count == 0) return;
