@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench sweep layers clean
+.PHONY: deps configure build run test bench bench-device sweep layers clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,7 +41,20 @@ sweep: build
 layers: build
 	python3 scripts/real_layers.py
 
+# Side by side on the real layers (bench/layers.csv): shardwise's host preset, oneDNN,
+# XNNPACK, PyTorch and the copy floor, same threads, same run; then the report (table,
+# plots) in $(BENCH_OUT). QUICK=1: batch 1 only, shorter rounds.
+BENCH_OUT ?= $(BUILD_DIR)/bench-results
+BENCH_FLAGS = $(if $(QUICK),--quick)
 bench: build
+	@rm -f $(BENCH_OUT)/*.csv; status=0; \
+	./$(BUILD_DIR)/bench/bench_compare --out $(BENCH_OUT) $(BENCH_FLAGS) || status=1; \
+	/usr/bin/python3 bench/compare/bench_torch.py --out $(BENCH_OUT) $(BENCH_FLAGS) || status=1; \
+	/usr/bin/python3 bench/compare/bench_report.py --results $(BENCH_OUT) --command "make bench$(if $(QUICK), QUICK=1)" || status=1; \
+	echo "bench: report and plots in $(BENCH_OUT)"; exit $$status
+
+# The device model's own overheads (CB handshake, empty launches).
+bench-device: build
 	./$(BUILD_DIR)/bench/bench_device
 
 clean:

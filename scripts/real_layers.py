@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The real model layers of shared/bench/layers.csv through `shardwise conv2d`, one
+"""The real model layers of bench/layers.csv (a copy of shared/bench/layers.csv) through `shardwise conv2d`, one
 row per layer and batch: the layout and grid the plan chose, how the work was split
 (stick slices x channel passes), PCC against the double-precision reference, and the
 median time of the device model over --repeat runs. Prints a Markdown table.
@@ -20,7 +20,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cli", default=os.path.join(ROOT, "build", "tools", "shardwise"))
-    parser.add_argument("--layers", default=os.path.join(ROOT, "..", "shared", "bench", "layers.csv"))
+    parser.add_argument("--layers", default=os.path.join(ROOT, "bench", "layers.csv"))
     parser.add_argument("--arch", default="wormhole_b0")
     parser.add_argument("--batches", default="1,10")
     parser.add_argument("--shard", default="auto")

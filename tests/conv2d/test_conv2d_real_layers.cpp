@@ -1,4 +1,4 @@
-// The real model layers of shared/bench/layers.csv on wormhole_b0: batch 1 and 10,
+// The real model layers of bench/layers.csv on wormhole_b0: batch 1 and 10,
 // HEIGHT / WIDTH / BLOCK, bfloat16 activations with bfloat16, bfloat8_b and bfloat4_b
 // weights, bias and relu6, against the double-precision reference.
 #include <gtest/gtest.h>
@@ -15,7 +15,7 @@ struct Layer {
   std::uint32_t size, channels, kernel, stride, padding;
 };
 
-// name, height = width, channels, kernel, stride, padding (shared/bench/layers.csv)
+// name, height = width, channels, kernel, stride, padding (bench/layers.csv)
 constexpr Layer kLayers[] = {
     {"mnv2_1", 112, 32, 3, 1, 1},     {"mnv2_2", 112, 96, 3, 2, 1},     {"mnv2_3", 56, 144, 3, 1, 1},
     {"mnv2_4", 14, 576, 3, 1, 1},     {"mnv2_5", 7, 960, 3, 1, 1},      {"mnv3_6", 56, 72, 5, 2, 2},

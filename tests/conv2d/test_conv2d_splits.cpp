@@ -118,7 +118,7 @@ struct AutoCase {
 
 class AutoLayout : public ::testing::TestWithParam<AutoCase> {};
 
-// Real layers (shared/bench/layers.csv) at batch 1 on the 8x8 wormhole_b0 grid.
+// Real layers (bench/layers.csv) at batch 1 on the 8x8 wormhole_b0 grid.
 TEST_P(AutoLayout, ChoosesTheLayoutThatKeepsMostCoresBusy) {
   const AutoCase& a = GetParam();
   ConvCase c = depthwise(a.channels, a.size, a.size, a.kernel);
