@@ -135,7 +135,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   run.reference = reference::conv2d(rp, input, weight, bias ? std::span<const float>(*bias) : std::span<const float>());
   const std::vector<double> actual(run.output.begin(), run.output.end());
   run.comparison = reference::compare(run.reference, actual);
-  run.weight_matrix = depthwise_weight_matrix(host_weight, run.result.plan.parallel.channel_shards());
+  run.weight_matrix = depthwise_weight_matrix(host_weight, run.result.prepared.layout.shards);
   return run;
 }
 

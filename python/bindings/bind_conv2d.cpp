@@ -33,7 +33,7 @@ DeviceTensor conv_input(const TensorHandle& input, DeviceHandle& device) {
 
 PreparedWeights prepared_from(const TensorHandle& weight, const TensorHandle* bias, const DeviceHandle& device) {
   check_arg(weight.device.get() == &device, "conv2d: the prepared weights are on another device than `device`");
-  PreparedWeights prepared{weight.device_tensor(), std::nullopt, *weight.weight_layout, weight.dtype()};
+  PreparedWeights prepared{weight.device_tensor(), std::nullopt, *weight.weight_layout, weight.dtype(), std::nullopt};
   if (bias != nullptr) {
     check_arg(bias->prepared == PreparedRole::CONV_BIAS,
               "conv2d: with prepared weights the bias must be prepared too (prepare_conv_bias or a previous "

@@ -31,6 +31,8 @@ struct Arch {
   std::uint32_t l1_alignment = 16;
 
   std::uint32_t num_cores() const { return grid_x * grid_y; }
+  // The `host` preset: cores are CPU cores, "DRAM" is main memory in one bank.
+  bool is_host() const { return name == "host"; }
   // Interleaved DRAM pages are padded to this.
   std::uint32_t dram_alignment() const {
     return dram_read_alignment > dram_write_alignment ? dram_read_alignment : dram_write_alignment;

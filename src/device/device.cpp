@@ -20,6 +20,7 @@ const char* access_name(MemoryAccess access) {
     case MemoryAccess::NOC_WRITE: return "NoC write";
     case MemoryAccess::LOCAL: return "local access";
     case MemoryAccess::HOST: return "host access";
+    case MemoryAccess::DIRECT: return "direct main-memory access";
   }
   return "access";
 }
@@ -117,9 +118,11 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
     if (a.bank >= arch_.num_dram_banks)
       return fail(fmt::format("DRAM bank {} does not exist ({} has {} banks)", a.bank, arch_.name, arch_.num_dram_banks));
     if (access == MemoryAccess::LOCAL) return fail("a core reaches DRAM only through the NoC");
+    if (access == MemoryAccess::DIRECT && !arch_.is_host())
+      return fail(fmt::format("only host-preset cores access main memory directly; {} cores use the NoC", arch_.name));
     const std::uint32_t alignment =
         access == MemoryAccess::NOC_READ ? arch_.dram_read_alignment : arch_.dram_write_alignment;
-    if (access != MemoryAccess::HOST && a.address % alignment != 0)
+    if ((access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE) && a.address % alignment != 0)
       return fail(fmt::format("DRAM {} addresses must be {}-byte aligned", access == MemoryAccess::NOC_READ ? "read" : "write",
                               alignment));
     if (!dram_allocator_.find(a.address, size)) return fail("not inside an allocated DRAM buffer");

@@ -40,8 +40,10 @@ struct DeviceOptions {
 };
 
 // NOC_READ / NOC_WRITE are NoC transfers (alignment rules apply); LOCAL is a core's own
-// pointer access to its L1; HOST is the host copying tensors in and out.
-enum class MemoryAccess : std::uint8_t { NOC_READ, NOC_WRITE, LOCAL, HOST };
+// pointer access to its L1; HOST is the host copying tensors in and out; DIRECT is a
+// `host` preset core reading or writing main memory ("DRAM") in place, as a CPU core
+// does (no such path exists on a chip: the watcher refuses it on the chip presets).
+enum class MemoryAccess : std::uint8_t { NOC_READ, NOC_WRITE, LOCAL, HOST, DIRECT };
 
 class Device {
  public:

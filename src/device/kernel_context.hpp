@@ -67,6 +67,13 @@ class KernelContext {
     return reinterpret_cast<T*>(device_.checked_pointer(NocAddr::l1(core_.core, address), count * sizeof(T), MemoryAccess::LOCAL, this));
   }
 
+  // `host` preset only: a region of main memory ("DRAM", one bank) that this core
+  // reads or writes in place, as a CPU core does; checked once for the whole region.
+  template <typename T>
+  T* main_memory(std::uint64_t address, std::uint64_t count) {
+    return reinterpret_cast<T*>(device_.checked_pointer(NocAddr::dram(0, address), count * sizeof(T), MemoryAccess::DIRECT, this));
+  }
+
   // --- NoC -----------------------------------------------------------------------------
   NocAddr get_noc_addr(std::uint32_t x, std::uint32_t y, std::uint32_t address) const { return NocAddr::l1({x, y}, address); }
   NocAddr get_noc_addr(std::uint32_t local_address) const { return NocAddr::l1(core_.core, local_address); }

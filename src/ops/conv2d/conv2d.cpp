@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "ops/conv2d/halo.hpp"
+#include "ops/conv2d/host/host_program.hpp"
 #include "ops/conv2d/program_factory.hpp"
 #include "tensor/tile_layout.hpp"
 
@@ -217,6 +218,7 @@ Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weight
                         const Conv2dConfig& config) {
   const DataType out_dtype = config.output_dtype.value_or(input.dtype);
   validate_config(config, out_dtype);
+  if (host_program_applies(device, input, config)) return run_host_conv2d(input, weights, device, p, config);
   Conv2dResult result;
   result.plan = make_plan(p, config, device, input.dtype, out_dtype, weights);
   const Conv2dPlan& plan = result.plan;
@@ -267,6 +269,12 @@ std::string Conv2dPlan::summary() const {
   std::string s = fmt::format("  arch        {}\n  layout      {} ({})\n  cores       {} on grid {}\n", arch,
                               to_string(pc.layout), pc.reason, pc.num_cores(), pc.grid.to_string());
   const SlicePlan& first = slices.front();
+  if (!host_microkernel.empty()) {
+    s += "  program     host kernels (window descriptors, input read in place)\n";
+    for (const CorePlan& c : first.cores)
+      s += fmt::format("  core {:7} outputs [{}, {})\n", c.core.to_string(), c.first_output, c.first_output + c.num_outputs);
+    return s;
+  }
   s += fmt::format("  shards      output [{}, {}] per core (sticks x channels), halo {} sticks, {} outputs per window page\n",
                    first.shard_height, pc.channels_per_shard, first.halo_sticks, block_sticks);
   s += fmt::format("  L1          {} bytes per core for this op's buffers and CBs ({} free)\n", l1_bytes_per_core, l1_available);
@@ -306,10 +314,11 @@ PreparedWeights prepare_depthwise_weights(Device& device, const Tensor& weight, 
   check_arg(s.rank() == 4 && s[1] == 1, "depthwise weights must be [C, 1, kh, kw], got {}", s.to_string());
   PreparedWeights prepared{to_device(prepare_conv_weights(weight, shards, weights_dtype), device, MemoryConfig::dram_interleaved(),
                                      "conv2d weights"),
-                           std::nullopt, DepthwiseWeightLayout(s[0], s[2], s[3], shards), weights_dtype};
+                           std::nullopt, DepthwiseWeightLayout(s[0], s[2], s[3], shards), weights_dtype, std::nullopt};
   if (bias)
     prepared.bias = to_device(prepare_conv_bias(*bias, s[0], shards, weights_dtype), device, MemoryConfig::dram_interleaved(),
                               "conv2d bias");
+  if (device.arch().is_host()) prepared.host_packed = pack_host_weights(device, prepared);
   return prepared;
 }
 

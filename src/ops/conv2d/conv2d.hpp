@@ -28,6 +28,9 @@ struct PreparedWeights {
   std::optional<DeviceTensor> bias;  // [1, 1, 32, C] tiles, DRAM interleaved
   DepthwiseWeightLayout layout;
   DataType dtype = DataType::BFLOAT16;
+  // `host` preset: the same weights and bias packed once for the host microkernels
+  // (host/host_program.hpp); absent elsewhere (then packed per call if needed).
+  std::optional<DeviceTensor> host_packed;
 };
 
 struct CorePlan {
@@ -66,6 +69,7 @@ struct Conv2dPlan {
   std::uint64_t l1_available = 0;       // what the device had free for them
   bool output_in_dram = false;          // sliced: the output is DRAM interleaved
   std::vector<SlicePlan> slices;        // pass after pass, stick slices within a pass
+  std::string host_microkernel;         // the host program's microkernel; empty on the chip path
   std::uint64_t stick_slices() const { return slices.size() / parallel.channel_passes; }
   const std::vector<CorePlan>& cores() const { return slices.front().cores; }
   std::string summary() const;          // the readable plan the CLI prints

@@ -1,0 +1,35 @@
+#pragma once
+// The host preset's program factory (TT-NN's select_program_factory, by arch): the same
+// plan -> program -> scheduler structure as the chip path, with kernels built for a CPU.
+//
+//   reader  per work item (one output row x one channel block) a window descriptor
+//           through the CB: the output row's address and the addresses of the valid
+//           input rows; no halo copy, no window sticks copied.
+//   compute one row microkernel call per descriptor (microkernels/dwconv_row.hpp),
+//           reading the NHWC input in place in main memory and writing the output row
+//           in place; padding rows are absent from the descriptor, padding columns are
+//           skipped for the few edge outputs.
+// Work: the N*Ho output rows split evenly over the cores in contiguous ranges (whole
+// image rows, so windows never cross a core boundary); when rows are few (under 4 per
+// core) each row is also split into channel blocks.
+#include <memory>
+#include <optional>
+
+#include "ops/conv2d/conv2d.hpp"
+
+namespace shardwise {
+
+// Whether the host program runs this conv: the `host` preset, a DRAM-interleaved
+// ROW_MAJOR input, ROW_MAJOR output, an activation the microkernels fuse, float32
+// accumulation, no injected fault. Everything else takes the TT-faithful kernels.
+bool host_program_applies(const Device& device, const DeviceTensor& input, const Conv2dConfig& config);
+
+// The prepared weights and bias as the host microkernels read them: float32
+// [K][Cpad] then a bias row [Cpad] (zeros past C and without bias), from the values
+// the prepared tensors hold (block-float weights keep their quantisation). DRAM.
+DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared);
+
+Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
+                             const Conv2dConfig& config);
+
+}  // namespace shardwise

@@ -1,0 +1,71 @@
+#pragma once
+// Depthwise conv row microkernels for the host preset: one call computes one output
+// row (all Wo pixels) for a range of channels, reading the NHWC input in place.
+//
+// Layouts (the contract callers keep; the kernels check nothing):
+//   input rows  `rows[r]` points at pixel 0, channel c0 of the input row that kernel row
+//               `first_row + r` reads; pixels are `in_pixel_stride` elements apart.
+//               Padding rows are simply absent (the caller passes the valid rows only);
+//               padding columns are skipped per tap for the few edge outputs.
+//   weights     float32, packed once at preparation as [K][Cpad] then a bias row [Cpad]
+//               (Cpad = round_up(C, kPackedChannelAlign), zeros past C); `weights`
+//               points at kernel row first_row, channel c0; `bias` at channel c0.
+//   output      `out` points at pixel 0, channel c0 of the output row; pixels are
+//               `out_pixel_stride` elements apart.
+// Channels sit in vector lanes: blocks of 2 vectors (32 channels with AVX-512) x 4
+// output pixels per register tile, then 1 vector, then one masked vector for the last
+// channels (masked loads and stores: nothing past `channels` is read or written).
+//
+// Arithmetic: per channel, acc = 0; for each valid kernel row, each tap left to right:
+// acc = fma(x, w, acc) (EMU128 may round the product separately, so results agree
+// across targets to within that rounding); then acc + bias, the activation, and the
+// conversion to the output dtype (bfloat16: round to nearest even, NaN -> 0x7FC0, as
+// core/bfloat16). bfloat16 input is widened to float32 exactly.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/activation.hpp"
+#include "core/data_type.hpp"
+
+namespace shardwise {
+
+inline constexpr std::uint32_t kPackedChannelAlign = 64;
+
+// Constant for a whole conv.
+struct DwRowShape {
+  std::uint32_t kernel_w = 1, dilation_w = 1, stride_w = 1;
+  std::uint32_t in_width = 1, pad_left = 0, out_width = 1;
+  std::uint32_t interior_begin = 0, interior_end = 0;  // outputs whose kw taps all lie inside the row
+  std::uint64_t in_pixel_stride = 0, out_pixel_stride = 0;  // elements
+  std::uint32_t packed_channels = 0;                          // Cpad
+};
+
+// One row.
+struct DwRowCall {
+  const void* const* rows = nullptr;  // num_rows pointers
+  std::uint32_t num_rows = 0;
+  const float* weights = nullptr;
+  const float* bias = nullptr;
+  void* out = nullptr;
+  std::uint32_t channels = 0;  // c1 - c0
+};
+
+using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);
+
+struct DwRowMicrokernel {
+  DwRowFn fn = nullptr;
+  std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_32c4p_AVX3"
+};
+
+// Activations the microkernels fuse (the others run on the TT-faithful kernels).
+bool dw_row_supports(Activation activation);
+
+// The best kernel for this CPU (chosen once; pass the result around). `target` 0 =
+// the best the CPU supports; otherwise a Highway target bit the CPU supports (tests).
+DwRowMicrokernel select_dw_row_microkernel(DataType input, DataType output, Activation activation, std::int64_t target = 0);
+
+// Highway targets compiled in and supported by this CPU, best first (for tests).
+std::vector<std::int64_t> dw_row_targets();
+
+}  // namespace shardwise
