@@ -14,16 +14,6 @@ std::uint64_t round_up(std::uint64_t v, std::uint64_t m) { return (v + m - 1) / 
 
 std::uint32_t packed_channels(std::uint32_t channels) { return static_cast<std::uint32_t>(round_up(channels, kPackedChannelAlign)); }
 
-// Outputs [begin, end) of a row whose kw taps all lie inside the input row.
-void interior_range(const Conv2dParams& p, std::uint32_t& begin, std::uint32_t& end) {
-  const std::uint32_t Wo = p.out_width();
-  begin = 0;
-  while (begin < Wo && static_cast<std::int64_t>(begin) * p.stride_w < p.pad_left) ++begin;
-  end = begin;
-  const std::int64_t span = static_cast<std::int64_t>(p.kernel_w - 1) * p.dilation_w;
-  while (end < Wo && static_cast<std::int64_t>(end) * p.stride_w - p.pad_left + span < p.input_width) ++end;
-}
-
 }  // namespace
 
 bool host_program_applies(const Device& device, const DeviceTensor& input, const Conv2dConfig& config) {
@@ -84,7 +74,6 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   shape.in_width = p.input_width;
   shape.pad_left = p.pad_left;
   shape.out_width = Wo;
-  interior_range(p, shape.interior_begin, shape.interior_end);
   shape.in_pixel_stride = in_buf.aligned_page_size() / in_es;
   shape.out_pixel_stride = out_buf.aligned_page_size() / out_es;
   shape.packed_channels = packed_channels(C);

@@ -16,6 +16,7 @@ struct DwRowKernelTable {
   DwRowFn fn[2][2][3];
   const char* target;
   std::size_t lanes;  // float32 lanes per vector
+  std::size_t wide_pixels;  // output pixels per register tile
 };
 }  // namespace shardwise
 #endif
@@ -68,10 +69,46 @@ HWY_INLINE VF activate(DF df, VF v) {
   return v;
 }
 
-// A register tile: kPixels output pixels x kVectors channel vectors starting at channel
-// offset `c`. kMasked: one vector holding the last `tail` channels. kEdge: a single
-// pixel near the row's ends, whose taps outside the row are skipped.
-template <typename In, typename Out, Activation kAct, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge>
+// Output pixels per register tile: 8 x 2 vectors (16 accumulators) where there are 32
+// vector registers (AVX-512), 4 x 2 elsewhere (AVX2 has 16).
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr std::size_t kWidePixels = 8;
+#else
+constexpr std::size_t kWidePixels = 4;
+#endif
+
+// One tap (kernel column) of a register tile over every valid kernel row: pixels t
+// in [lo, hi) read input column col0 + t*stride. kWhole: all kPixels pixels (the common
+// case, one straight run of FMAs); otherwise pixels outside [lo, hi) lie in the
+// left or right padding and are skipped.
+template <typename In, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kWhole>
+HWY_INLINE void tap(const DwRowShape& s, const DwRowCall& call, std::uint32_t j, std::int64_t col0, std::int64_t lo,
+                    std::int64_t hi, std::size_t c, std::size_t tail, VF (&acc)[kPixels][kVectors]) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  const std::int64_t pixel = static_cast<std::int64_t>(s.in_pixel_stride);
+  const std::int64_t step = static_cast<std::int64_t>(s.stride_w) * pixel;
+  for (std::uint32_t r = 0; r < call.num_rows; ++r) {
+    const In* x = static_cast<const In*>(call.rows[r]) + c + (col0 + lo * s.stride_w) * pixel;  // pixel lo: inside the row
+    const float* wp = call.weights + (std::size_t{r} * s.kernel_w + j) * s.packed_channels + c;
+    VF w[kVectors];
+    for (std::size_t v = 0; v < kVectors; ++v) w[v] = hn::LoadU(df, wp + v * N);
+    for (std::size_t t = 0; t < kPixels; ++t) {
+      if constexpr (!kWhole) {
+        if (static_cast<std::int64_t>(t) < lo || static_cast<std::int64_t>(t) >= hi) continue;
+      }
+      const In* xt = x + (static_cast<std::int64_t>(t) - lo) * step;
+      for (std::size_t v = 0; v < kVectors; ++v) {
+        const VF xv = kMasked ? load_in_n(df, xt + v * N, tail) : load_in(df, xt + v * N);
+        acc[t][v] = hn::MulAdd(xv, w[v], acc[t][v]);
+      }
+    }
+  }
+}
+
+// A register tile: kPixels output pixels from `wo` x kVectors channel vectors from
+// channel offset `c` (kMasked: one vector holding the last `tail` channels).
+template <typename In, typename Out, Activation kAct, std::size_t kPixels, std::size_t kVectors, bool kMasked>
 HWY_INLINE void tile(const DwRowShape& s, const DwRowCall& call, std::uint32_t wo, std::size_t c, std::size_t tail) {
   const DF df;
   const std::size_t N = hn::Lanes(df);
@@ -79,24 +116,17 @@ HWY_INLINE void tile(const DwRowShape& s, const DwRowCall& call, std::uint32_t w
   for (std::size_t t = 0; t < kPixels; ++t)
     for (std::size_t v = 0; v < kVectors; ++v) acc[t][v] = hn::Zero(df);
   const std::int64_t first_col = std::int64_t{wo} * s.stride_w - s.pad_left;
-  for (std::uint32_t r = 0; r < call.num_rows; ++r) {
-    const In* row = static_cast<const In*>(call.rows[r]) + c;
-    const float* wrow = call.weights + std::size_t{r} * s.kernel_w * s.packed_channels + c;
-    for (std::uint32_t j = 0; j < s.kernel_w; ++j) {
-      const std::int64_t col = first_col + std::int64_t{j} * s.dilation_w;
-      if constexpr (kEdge) {
-        if (col < 0 || col >= std::int64_t{s.in_width}) continue;
-      }
-      VF w[kVectors];
-      for (std::size_t v = 0; v < kVectors; ++v) w[v] = hn::LoadU(df, wrow + std::size_t{j} * s.packed_channels + v * N);
-      for (std::size_t t = 0; t < kPixels; ++t) {
-        const In* x = row + static_cast<std::size_t>(col + std::int64_t(t * s.stride_w)) * s.in_pixel_stride;
-        for (std::size_t v = 0; v < kVectors; ++v) {
-          const VF xv = kMasked ? load_in_n(df, x + v * N, tail) : load_in(df, x + v * N);
-          acc[t][v] = hn::MulAdd(xv, w[v], acc[t][v]);
-        }
-      }
+  const std::int64_t stride = s.stride_w, width = s.in_width;
+  for (std::uint32_t j = 0; j < s.kernel_w; ++j) {
+    const std::int64_t col0 = first_col + std::int64_t{j} * s.dilation_w;  // pixel 0's input column for this tap
+    if (col0 >= 0 && col0 + static_cast<std::int64_t>(kPixels - 1) * stride < width) {  // no division on this path
+      tap<In, kPixels, kVectors, kMasked, true>(s, call, j, col0, 0, kPixels, c, tail, acc);
+      continue;
     }
+    // Near the ends: pixels t with 0 <= col0 + t*stride < width.
+    const std::int64_t lo = col0 >= 0 ? 0 : (-col0 + stride - 1) / stride;
+    const std::int64_t hi = col0 >= width ? 0 : std::min<std::int64_t>(kPixels, (width - col0 + stride - 1) / stride);
+    if (lo < hi) tap<In, kPixels, kVectors, kMasked, false>(s, call, j, col0, lo, hi, c, tail, acc);
   }
   Out* out = static_cast<Out*>(call.out) + c + std::size_t{wo} * s.out_pixel_stride;
   for (std::size_t v = 0; v < kVectors; ++v) {
@@ -109,24 +139,25 @@ HWY_INLINE void tile(const DwRowShape& s, const DwRowCall& call, std::uint32_t w
   }
 }
 
-// One channel group (kVectors vectors, or the masked tail) across the whole row.
-template <typename In, typename Out, Activation kAct, std::size_t kVectors, bool kMasked>
-HWY_INLINE void row_span(const DwRowShape& s, const DwRowCall& call, std::size_t c, std::size_t tail) {
-  constexpr std::size_t kPixels = 4;
-  std::uint32_t wo = 0;
-  for (; wo < s.interior_begin; ++wo) tile<In, Out, kAct, 1, kVectors, kMasked, true>(s, call, wo, c, tail);
-  for (; wo + kPixels <= s.interior_end; wo += kPixels) tile<In, Out, kAct, kPixels, kVectors, kMasked, false>(s, call, wo, c, tail);
-  for (; wo < s.interior_end; ++wo) tile<In, Out, kAct, 1, kVectors, kMasked, false>(s, call, wo, c, tail);
-  for (; wo < s.out_width; ++wo) tile<In, Out, kAct, 1, kVectors, kMasked, true>(s, call, wo, c, tail);
+// kPixels output pixels from `wo` across every channel: 2-vector blocks, then one
+// vector, then the masked tail. Channels inner, so each pixel's channels (contiguous in
+// NHWC) are read and written in order.
+template <typename In, typename Out, Activation kAct, std::size_t kPixels>
+HWY_INLINE void pixel_tile(const DwRowShape& s, const DwRowCall& call, std::uint32_t wo) {
+  const std::size_t N = hn::Lanes(DF());
+  std::size_t c = 0;
+  for (; c + 2 * N <= call.channels; c += 2 * N) tile<In, Out, kAct, kPixels, 2, false>(s, call, wo, c, 0);
+  for (; c + N <= call.channels; c += N) tile<In, Out, kAct, kPixels, 1, false>(s, call, wo, c, 0);
+  if (c < call.channels) tile<In, Out, kAct, kPixels, 1, true>(s, call, wo, c, call.channels - c);
 }
 
 template <typename In, typename Out, Activation kAct>
 void DwRow(const DwRowShape& s, const DwRowCall& call) {
-  const std::size_t N = hn::Lanes(DF());
-  std::size_t c = 0;
-  for (; c + 2 * N <= call.channels; c += 2 * N) row_span<In, Out, kAct, 2, false>(s, call, c, 0);
-  for (; c + N <= call.channels; c += N) row_span<In, Out, kAct, 1, false>(s, call, c, 0);
-  if (c < call.channels) row_span<In, Out, kAct, 1, true>(s, call, c, call.channels - c);
+  std::uint32_t wo = 0;
+  for (; wo + kWidePixels <= s.out_width; wo += kWidePixels) pixel_tile<In, Out, kAct, kWidePixels>(s, call, wo);
+  if constexpr (kWidePixels > 4)
+    for (; wo + 4 <= s.out_width; wo += 4) pixel_tile<In, Out, kAct, 4>(s, call, wo);
+  for (; wo < s.out_width; ++wo) pixel_tile<In, Out, kAct, 1>(s, call, wo);
 }
 
 template <Activation kAct>
@@ -144,6 +175,7 @@ DwRowKernelTable GetRowKernels() {
   fill<Activation::RELU6>(k, 2);
   k.target = hwy::TargetName(HWY_TARGET);
   k.lanes = hn::Lanes(DF());
+  k.wide_pixels = kWidePixels;
   return k;
 }
 
@@ -176,8 +208,8 @@ DwRowMicrokernel select_dw_row_microkernel(DataType input, DataType output, Acti
   const DwRowKernelTable k = HWY_DYNAMIC_DISPATCH(GetRowKernels)();
   if (target != 0) hwy::SetSupportedTargetsForTest(0);
   return {k.fn[input == DataType::BFLOAT16][output == DataType::BFLOAT16][activation_index(activation)],
-          fmt::format("dwconv_row_{}_f32acc_{}_{}_{}c4p_{}", short_name(input), short_name(output), to_string(activation), 2 * k.lanes,
-                      k.target)};
+          fmt::format("dwconv_row_{}_f32acc_{}_{}_{}c{}p_{}", short_name(input), short_name(output), to_string(activation), 2 * k.lanes,
+                      k.wide_pixels, k.target)};
 }
 
 }  // namespace shardwise

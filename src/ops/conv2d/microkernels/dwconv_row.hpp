@@ -6,19 +6,22 @@
 //   input rows  `rows[r]` points at pixel 0, channel c0 of the input row that kernel row
 //               `first_row + r` reads; pixels are `in_pixel_stride` elements apart.
 //               Padding rows are simply absent (the caller passes the valid rows only);
-//               padding columns are skipped per tap for the few edge outputs.
+//               padding columns are skipped per tap for the few edge outputs (no
+//               padded copy of the input exists).
 //   weights     float32, packed once at preparation as [K][Cpad] then a bias row [Cpad]
 //               (Cpad = round_up(C, kPackedChannelAlign), zeros past C); `weights`
 //               points at kernel row first_row, channel c0; `bias` at channel c0.
 //   output      `out` points at pixel 0, channel c0 of the output row; pixels are
 //               `out_pixel_stride` elements apart.
-// Channels sit in vector lanes: blocks of 2 vectors (32 channels with AVX-512) x 4
-// output pixels per register tile, then 1 vector, then one masked vector for the last
-// channels (masked loads and stores: nothing past `channels` is read or written).
+// Channels sit in vector lanes: blocks of 2 vectors (32 channels with AVX-512) x 8
+// output pixels per register tile (4 on targets with 16 vector registers), then 1
+// vector, then one masked vector for the last channels (masked loads and stores:
+// nothing past `channels` is read or written); pixels left over take 4- and 1-pixel tiles.
 //
-// Arithmetic: per channel, acc = 0; for each valid kernel row, each tap left to right:
-// acc = fma(x, w, acc) (EMU128 may round the product separately, so results agree
-// across targets to within that rounding); then acc + bias, the activation, and the
+// Arithmetic: per channel, acc = 0; for each kernel column j left to right, for each
+// valid kernel row top to bottom: acc = fma(x, w, acc) (taps in padding are skipped;
+// EMU128 may round the product separately, so results agree across targets to within
+// that rounding; the order is the same on every target); then acc + bias, the activation, and the
 // conversion to the output dtype (bfloat16: round to nearest even, NaN -> 0x7FC0, as
 // core/bfloat16). bfloat16 input is widened to float32 exactly.
 #include <cstdint>
@@ -36,7 +39,6 @@ inline constexpr std::uint32_t kPackedChannelAlign = 64;
 struct DwRowShape {
   std::uint32_t kernel_w = 1, dilation_w = 1, stride_w = 1;
   std::uint32_t in_width = 1, pad_left = 0, out_width = 1;
-  std::uint32_t interior_begin = 0, interior_end = 0;  // outputs whose kw taps all lie inside the row
   std::uint64_t in_pixel_stride = 0, out_pixel_stride = 0;  // elements
   std::uint32_t packed_channels = 0;                          // Cpad
 };

@@ -1,0 +1,72 @@
+// The host preset's program (ops/conv2d/host): the real layers of bench/layers.csv end
+// to end through the row microkernels, float32 and bfloat16, bias and relu6, batch 1
+// and 2, against the double-precision reference; and the cases that must keep the
+// TT-faithful kernels on the host preset.
+#include <gtest/gtest.h>
+
+#include "conv2d_runner.hpp"
+
+namespace shardwise {
+namespace {
+
+struct HostLayer {
+  const char* name;
+  std::uint32_t hw, channels, kernel, stride, padding;
+};
+
+// bench/layers.csv
+const HostLayer kLayers[] = {{"mnv2_1", 112, 32, 3, 1, 1},   {"mnv2_2", 112, 96, 3, 2, 1},   {"mnv2_3", 56, 144, 3, 1, 1},
+                             {"mnv2_4", 14, 576, 3, 1, 1},   {"mnv2_5", 7, 960, 3, 1, 1},    {"mnv3_6", 56, 72, 5, 2, 2},
+                             {"mnv3_7", 28, 120, 5, 1, 2},   {"mnv3_8", 14, 672, 5, 2, 2},   {"effb0_9", 56, 144, 5, 2, 2},
+                             {"effb0_10", 14, 672, 5, 1, 2}, {"effb0_11", 7, 1152, 5, 1, 2}, {"convnext_12", 56, 96, 7, 1, 3},
+                             {"convnext_13", 28, 192, 7, 1, 3}, {"convnext_14", 14, 384, 7, 1, 3}, {"convnext_15", 7, 768, 7, 1, 3}};
+
+ConvCase host_case(const HostLayer& l, DataType dtype, std::uint32_t batch) {
+  ConvCase c;
+  c.arch = "host";
+  Conv2dParams& p = c.params;
+  p.batch = batch;
+  p.in_channels = p.out_channels = p.groups = l.channels;
+  p.input_height = p.input_width = l.hw;
+  p.kernel_h = p.kernel_w = l.kernel;
+  p.stride_h = p.stride_w = l.stride;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = l.padding;
+  c.dtype = dtype;
+  c.config.weights_dtype = dtype;
+  c.config.activation = Activation::RELU6;
+  c.bias = true;
+  c.seed = l.channels + batch;
+  return c;
+}
+
+class HostRealLayers : public testing::TestWithParam<HostLayer> {};
+
+TEST_P(HostRealLayers, MatchTheReference) {
+  for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
+    for (std::uint32_t batch : {1u, 2u}) {
+      const ConvRun run = run_conv_case(host_case(GetParam(), dtype, batch));
+      SCOPED_TRACE(std::string(to_string(dtype)) + " batch " + std::to_string(batch));
+      EXPECT_NE(run.result.plan.host_microkernel, "");  // the host program ran
+      EXPECT_GE(run.comparison.pcc, 0.99999);
+      EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layers, HostRealLayers, testing::ValuesIn(kLayers),
+                         [](const testing::TestParamInfo<HostLayer>& info) { return std::string(info.param.name); });
+
+TEST(HostProgram, ChipOnlyFeaturesKeepTheFaithfulKernels) {
+  ConvCase c = host_case(kLayers[3], DataType::BFLOAT16, 1);
+  c.config.bfloat16_accumulation = true;  // the chip's bf16 Dst: not a host microkernel
+  ConvRun run = run_conv_case(c);
+  EXPECT_EQ(run.result.plan.host_microkernel, "");
+  EXPECT_GE(run.comparison.pcc, 0.999);
+  c.config.bfloat16_accumulation = false;
+  c.config.activation = Activation::GELU;
+  run = run_conv_case(c);
+  EXPECT_EQ(run.result.plan.host_microkernel, "");
+  EXPECT_GE(run.comparison.pcc, 0.9999);
+}
+
+}  // namespace
+}  // namespace shardwise

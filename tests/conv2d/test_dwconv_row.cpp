@@ -1,0 +1,148 @@
+// The host row microkernels (microkernels/dwconv_row.hpp) on every SIMD target this CPU
+// supports, against a plain double-precision row computed here: channel counts below,
+// at and above the vector widths (masked tails), kernel widths 1-7, strides, dilation,
+// padding wider than the kernel's reach, bfloat16 and float32 in and out, each fused
+// activation. Guard bytes around the output row and past every input row catch
+// out-of-bounds writes and prove the masked tails read nothing they should not need.
+#include <gtest/gtest.h>
+
+#include <hwy/targets.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/bfloat16.hpp"
+#include "core/error.hpp"
+#include "ops/conv2d/microkernels/dwconv_row.hpp"
+
+namespace shardwise {
+namespace {
+
+struct RowCase {
+  std::uint32_t channels, kernel_w, kernel_rows, stride, dilation, pad_left, in_width;
+};
+
+constexpr std::uint8_t kGuard = 0xA5;
+
+double activate(Activation a, double x) {
+  if (a == Activation::RELU) return std::max(x, 0.0);
+  if (a == Activation::RELU6) return std::min(std::max(x, 0.0), 6.0);
+  return x;
+}
+
+void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target) {
+  const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
+  const std::uint32_t span = (kw - 1) * rc.dilation + 1;
+  const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
+  const std::uint32_t Cpad = (C + kPackedChannelAlign - 1) / kPackedChannelAlign * kPackedChannelAlign;
+  const std::size_t in_es = in_dtype == DataType::FLOAT32 ? 4 : 2, out_es = out_dtype == DataType::FLOAT32 ? 4 : 2;
+  const std::uint32_t in_stride = C + 3, out_stride = C + 5;  // pixel strides wider than C: the gaps are guards
+
+  std::mt19937 rng(C * 131 + kw * 7 + rc.stride);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::vector<float>> x(R, std::vector<float>(std::size_t{W} * C));
+  // Each input row in its own buffer with guard bytes in every pixel gap and after the row.
+  std::vector<std::vector<std::uint8_t>> rows(R, std::vector<std::uint8_t>((std::size_t{W} * in_stride + 64) * in_es, kGuard));
+  std::vector<const void*> row_ptrs(R);
+  for (std::uint32_t r = 0; r < R; ++r) {
+    for (std::uint32_t p = 0; p < W; ++p)
+      for (std::uint32_t c = 0; c < C; ++c) {
+        float v = normal(rng);
+        if (in_dtype == DataType::BFLOAT16) v = round_to_bfloat16(v);
+        x[r][std::size_t{p} * C + c] = v;
+        std::uint8_t* dst = rows[r].data() + (std::size_t{p} * in_stride + c) * in_es;
+        if (in_dtype == DataType::FLOAT32) std::memcpy(dst, &v, 4);
+        else {
+          const std::uint16_t bits = bfloat16::from_float(v).bits;
+          std::memcpy(dst, &bits, 2);
+        }
+      }
+    row_ptrs[r] = rows[r].data();
+  }
+  std::vector<float> weights(std::size_t{R * kw + 1} * Cpad, 0.0f);
+  for (std::uint32_t k = 0; k < R * kw; ++k)
+    for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{k} * Cpad + c] = normal(rng);
+  for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{R * kw} * Cpad + c] = normal(rng);
+
+  const std::size_t guard_bytes = 256;
+  std::vector<std::uint8_t> out(guard_bytes * 2 + std::size_t{Wo} * out_stride * out_es, kGuard);
+  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad};
+  const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
+  const DwRowMicrokernel kernel = select_dw_row_microkernel(in_dtype, out_dtype, act, target);
+  SCOPED_TRACE(kernel.name + " C=" + std::to_string(C) + " kw=" + std::to_string(kw) + " stride=" + std::to_string(rc.stride) +
+               " dilation=" + std::to_string(rc.dilation) + " pad=" + std::to_string(rc.pad_left) + " W=" + std::to_string(W));
+  kernel.fn(shape, call);
+
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const bool guard = i < guard_bytes || i >= out.size() - guard_bytes ||
+                       ((i - guard_bytes) / out_es) % out_stride >= C;
+    if (guard) {
+      ASSERT_EQ(out[i], kGuard) << "byte " << i << " outside the output channels was written";
+    }
+  }
+  for (std::uint32_t r = 0; r < R; ++r)
+    for (std::uint32_t p = 0; p < W; ++p)
+      for (std::size_t b = C * in_es; b < in_stride * in_es; ++b) ASSERT_EQ(rows[r][p * in_stride * in_es + b], kGuard);
+
+  for (std::uint32_t wo = 0; wo < Wo; ++wo)
+    for (std::uint32_t c = 0; c < C; ++c) {
+      double acc = 0, scale = 0;
+      for (std::uint32_t r = 0; r < R; ++r)
+        for (std::uint32_t j = 0; j < kw; ++j) {
+          const std::int64_t col = std::int64_t{wo} * rc.stride - rc.pad_left + std::int64_t{j} * rc.dilation;
+          if (col < 0 || col >= W) continue;
+          const double term = double{x[r][std::size_t(col) * C + c]} * weights[std::size_t{r * kw + j} * Cpad + c];
+          acc += term;
+          scale += std::fabs(term);
+        }
+      const double expected = activate(act, acc + weights[std::size_t{R * kw} * Cpad + c]);
+      const std::uint8_t* p = out.data() + guard_bytes + (std::size_t{wo} * out_stride + c) * out_es;
+      double got;
+      if (out_dtype == DataType::FLOAT32) {
+        float f;
+        std::memcpy(&f, p, 4);
+        got = f;
+      } else {
+        std::uint16_t bits;
+        std::memcpy(&bits, p, 2);
+        got = bfloat16{bits}.to_float();
+      }
+      // float32: the sum's rounding; bfloat16 output: one rounding of the result.
+      const double tolerance = out_dtype == DataType::FLOAT32 ? 1e-5 * (scale + 1.0) : std::fabs(expected) / 128 + 1e-5 * (scale + 1.0);
+      ASSERT_NEAR(got, expected, tolerance) << "pixel " << wo << " channel " << c;
+    }
+}
+
+class DwRowTest : public testing::TestWithParam<std::int64_t> {};
+
+TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
+  const std::vector<RowCase> cases{
+      {1, 3, 3, 1, 1, 1, 9},    {15, 3, 3, 1, 1, 1, 12},  {16, 3, 2, 1, 1, 1, 17},  {17, 3, 3, 2, 1, 1, 23},
+      {32, 1, 1, 1, 1, 0, 7},   {33, 5, 5, 2, 1, 2, 14},  {40, 7, 7, 1, 1, 3, 7},   {64, 3, 3, 1, 2, 2, 19},
+      {72, 5, 4, 1, 1, 2, 28},  {100, 7, 3, 1, 1, 3, 56}, {120, 5, 5, 1, 3, 6, 11}, {144, 9, 1, 2, 1, 4, 30},
+      {7, 3, 3, 1, 1, 5, 4},    {48, 1, 1, 2, 1, 0, 9}};
+  for (const RowCase& rc : cases)
+    for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
+        for (Activation act : {Activation::NONE, Activation::RELU, Activation::RELU6}) {
+          run_case(rc, in, out, act, GetParam());
+          if (HasFatalFailure()) return;
+        }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),
+                         [](const testing::TestParamInfo<std::int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+
+TEST(DwRowSelection, NamesTheKernelAndRejectsWhatItCannotFuse) {
+  const DwRowMicrokernel k = select_dw_row_microkernel(DataType::BFLOAT16, DataType::FLOAT32, Activation::RELU6);
+  EXPECT_NE(k.fn, nullptr);
+  EXPECT_NE(k.name.find("dwconv_row_bf16_f32acc_f32_relu6_"), std::string::npos) << k.name;
+  EXPECT_NE(k.name.find(hwy::TargetName(dw_row_targets().front())), std::string::npos) << k.name;
+  EXPECT_FALSE(dw_row_supports(Activation::GELU));
+  EXPECT_THROW(select_dw_row_microkernel(DataType::FLOAT32, DataType::FLOAT32, Activation::SILU), InvalidArgument);
+  EXPECT_GE(dw_row_targets().size(), 2u);  // at least the best SIMD target and the portable EMU128
+}
+
+}  // namespace
+}  // namespace shardwise
