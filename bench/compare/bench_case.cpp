@@ -53,6 +53,18 @@ std::vector<Layer> load_layers(const std::string& path) {
   return layers;
 }
 
+Conv2dParams conv2d_params(const Layer& l, std::uint32_t batch) {
+  Conv2dParams p;
+  p.batch = batch;
+  p.in_channels = p.out_channels = p.groups = l.channels;
+  p.input_height = l.height;
+  p.input_width = l.width;
+  p.kernel_h = p.kernel_w = l.kernel;
+  p.stride_h = p.stride_w = l.stride;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = l.padding;
+  return p;
+}
+
 std::uint32_t Cell::out_height() const { return (layer.height + 2 * layer.padding - layer.kernel) / layer.stride + 1; }
 std::uint32_t Cell::out_width() const { return (layer.width + 2 * layer.padding - layer.kernel) / layer.stride + 1; }
 std::uint64_t Cell::input_elements() const { return std::uint64_t{batch} * layer.height * layer.width * layer.channels; }

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "ops/conv2d/conv2d_params.hpp"
+
 namespace shardwise::bench {
 
 enum class Dtype : std::uint8_t { FLOAT32, BFLOAT16 };
@@ -45,6 +47,9 @@ struct Cell {
   double bytes() const;
   std::string label() const;  // "mnv2_1 float32 b1"
 };
+
+// The layer as shardwise's conv2d parameters (depthwise, square kernel, symmetric padding).
+Conv2dParams conv2d_params(const Layer& layer, std::uint32_t batch);
 
 struct CellData {
   std::vector<float> input;   // NHWC

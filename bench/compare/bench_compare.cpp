@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <map>
 #include <sstream>
 #include <thread>
 
@@ -87,13 +86,7 @@ void write_emulator(const Options& o, const std::vector<Layer>& layers, std::ofs
   for (const Layer& l : layers) {
     ConvCase c;
     c.arch = o.emulator_arch;
-    Conv2dParams& p = c.params;
-    p.in_channels = p.out_channels = p.groups = l.channels;
-    p.input_height = l.height;
-    p.input_width = l.width;
-    p.kernel_h = p.kernel_w = l.kernel;
-    p.stride_h = p.stride_w = l.stride;
-    p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = l.padding;
+    c.params = conv2d_params(l, 1);
     c.bias = true;
     c.config.activation = Activation::RELU6;
     c.repeat = o.emulator_repeat;
@@ -109,6 +102,7 @@ void write_emulator(const Options& o, const std::vector<Layer>& layers, std::ofs
 int run(const Options& o) {
   check_arg(o.threads >= 1 && o.threads <= 64, "--threads {} must be between 1 and 64", o.threads);
   check_arg(o.timing.rounds >= 1 && o.timing.rounds <= 1000, "--rounds {} must be between 1 and 1000", o.timing.rounds);
+  if (!o.no_emulator) arch_preset(o.emulator_arch);  // a bad --emulator-arch fails now, not after the timing
   const std::vector<Cell> cells = cells_of(o);
   const std::vector<Library> libs = libraries(o.libraries);
   std::filesystem::create_directories(o.out);

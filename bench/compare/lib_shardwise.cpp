@@ -12,24 +12,11 @@ namespace {
 
 DataType device_dtype(Dtype dtype) { return dtype == Dtype::FLOAT32 ? DataType::FLOAT32 : DataType::BFLOAT16; }
 
-Conv2dParams params_of(const Cell& cell) {
-  const Layer& l = cell.layer;
-  Conv2dParams p;
-  p.batch = cell.batch;
-  p.in_channels = p.out_channels = p.groups = l.channels;
-  p.input_height = l.height;
-  p.input_width = l.width;
-  p.kernel_h = p.kernel_w = l.kernel;
-  p.stride_h = p.stride_w = l.stride;
-  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = l.padding;
-  return p;
-}
-
 class ShardwiseConv final : public PreparedConv {
  public:
   ShardwiseConv(const Cell& cell, const CellData& data, unsigned threads)
       : device_(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads}),
-        params_(params_of(cell)) {
+        params_(conv2d_params(cell.layer, cell.batch)) {
     const std::uint32_t C = cell.layer.channels, k = cell.layer.kernel;
     config_.weights_dtype = device_dtype(cell.dtype);
     const Tensor input = Tensor::from_vector(data.input, Shape{1, 1, static_cast<std::int64_t>(cell.input_elements() / C), C},

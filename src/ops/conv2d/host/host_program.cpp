@@ -92,7 +92,7 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
                           "microkernel {}", rows, blocks, block_channels, cores, kernel.name);
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
-  slice.shard_height = static_cast<std::uint32_t>(std::min<std::uint64_t>(per_core / blocks + 1, rows) * Wo);
+  slice.shard_height = static_cast<std::uint32_t>((per_core + blocks - 1) / blocks * Wo);  // output sticks per core, at most
 
   Program program("depthwise conv2d (host)");
   program.add_circular_buffer(pc.grid, CircularBufferConfig{kHostWindowCb, host_window_page_bytes(p.kernel_h), kHostWindowPages,
