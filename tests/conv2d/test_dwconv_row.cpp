@@ -1,6 +1,7 @@
 // The host row microkernels (microkernels/dwconv_row.hpp) on every SIMD target this CPU
 // supports, against a plain double-precision row computed here: channel counts below,
-// at and above the vector widths (masked tails), kernel widths 1-7, strides, dilation,
+// at and above the vector widths (masked tails), kernel widths 1-9 (both families: the
+// sliding one for 3, 5, 7 at stride 1 and 2, the generic one otherwise), strides, dilation,
 // padding wider than the kernel's reach, bfloat16 and float32 in and out, each fused
 // activation. Guard bytes around the output row and past every input row catch
 // out-of-bounds writes and prove the masked tails read nothing they should not need.
@@ -31,7 +32,9 @@ double activate(Activation a, double x) {
   return x;
 }
 
-void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target) {
+// Runs one case on one target and checks it; the output row's bytes go to `result`.
+void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target,
+              std::vector<std::uint8_t>* result = nullptr) {
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
@@ -69,7 +72,7 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   std::vector<std::uint8_t> out(guard_bytes * 2 + std::size_t{Wo} * out_stride * out_es, kGuard);
   DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad};
   const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
-  const DwRowMicrokernel kernel = select_dw_row_microkernel(in_dtype, out_dtype, act, target);
+  const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation}, target);
   SCOPED_TRACE(kernel.name + " C=" + std::to_string(C) + " kw=" + std::to_string(kw) + " stride=" + std::to_string(rc.stride) +
                " dilation=" + std::to_string(rc.dilation) + " pad=" + std::to_string(rc.pad_left) + " W=" + std::to_string(W));
   kernel.fn(shape, call);
@@ -112,17 +115,23 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
       const double tolerance = out_dtype == DataType::FLOAT32 ? 1e-5 * (scale + 1.0) : std::fabs(expected) / 128 + 1e-5 * (scale + 1.0);
       ASSERT_NEAR(got, expected, tolerance) << "pixel " << wo << " channel " << c;
     }
+  if (result) *result = std::move(out);
 }
 
 class DwRowTest : public testing::TestWithParam<std::int64_t> {};
 
-TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
-  const std::vector<RowCase> cases{
+const std::vector<RowCase> kCases{
       {1, 3, 3, 1, 1, 1, 9},    {15, 3, 3, 1, 1, 1, 12},  {16, 3, 2, 1, 1, 1, 17},  {17, 3, 3, 2, 1, 1, 23},
       {32, 1, 1, 1, 1, 0, 7},   {33, 5, 5, 2, 1, 2, 14},  {40, 7, 7, 1, 1, 3, 7},   {64, 3, 3, 1, 2, 2, 19},
       {72, 5, 4, 1, 1, 2, 28},  {100, 7, 3, 1, 1, 3, 56}, {120, 5, 5, 1, 3, 6, 11}, {144, 9, 1, 2, 1, 4, 30},
-      {7, 3, 3, 1, 1, 5, 4},    {48, 1, 1, 2, 1, 0, 9}};
-  for (const RowCase& rc : cases)
+      {7, 3, 3, 1, 1, 5, 4},    {48, 1, 1, 2, 1, 0, 9},
+      // The sliding family's tile shapes: wide rows, rows of 4-7 outputs (overlapping
+      // 4-pixel tiles), under 4 outputs (1-pixel tiles), stride 2, whole and masked vectors.
+      {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6},  {40, 7, 7, 2, 1, 3, 5},   {96, 3, 1, 1, 1, 0, 5},
+      {33, 7, 2, 2, 1, 3, 30},   {160, 5, 3, 2, 1, 2, 17}, {8, 3, 3, 1, 1, 1, 57}};
+
+TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
+  for (const RowCase& rc : kCases)
     for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16})
       for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
         for (Activation act : {Activation::NONE, Activation::RELU, Activation::RELU6}) {
@@ -134,14 +143,41 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),
                          [](const testing::TestParamInfo<std::int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
 
+// The SIMD targets differ in tile shapes, not in the order of the sums: same bits.
+TEST(DwRowTargets, SimdTargetsAgreeBitForBit) {
+  std::vector<std::int64_t> simd;
+  for (std::int64_t t : dw_row_targets())
+    if (t != HWY_SCALAR && t != HWY_EMU128) simd.push_back(t);
+  if (simd.size() < 2) GTEST_SKIP() << "this CPU runs one SIMD target";
+  for (const RowCase& rc : kCases)
+    for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16}) {
+        std::vector<std::uint8_t> first, other;
+        run_case(rc, in, out, Activation::RELU6, simd.front(), &first);
+        for (std::size_t i = 1; i < simd.size(); ++i) {
+          run_case(rc, in, out, Activation::RELU6, simd[i], &other);
+          ASSERT_EQ(first, other) << hwy::TargetName(simd[i]) << " differs from " << hwy::TargetName(simd.front()) << " C=" << rc.channels
+                                  << " kw=" << rc.kernel_w << " stride=" << rc.stride;
+        }
+      }
+}
+
 TEST(DwRowSelection, NamesTheKernelAndRejectsWhatItCannotFuse) {
-  const DwRowMicrokernel k = select_dw_row_microkernel(DataType::BFLOAT16, DataType::FLOAT32, Activation::RELU6);
+  const DwRowMicrokernel k = select_dw_row_microkernel(DwRowKernelKey{DataType::BFLOAT16, DataType::FLOAT32, Activation::RELU6, 3, 2, 1});
   EXPECT_NE(k.fn, nullptr);
-  EXPECT_NE(k.name.find("dwconv_row_bf16_f32acc_f32_relu6_"), std::string::npos) << k.name;
+  EXPECT_NE(k.name.find("dwconv_row_bf16_f32acc_f32_relu6_k3s2_"), std::string::npos) << k.name;
   EXPECT_NE(k.name.find(hwy::TargetName(dw_row_targets().front())), std::string::npos) << k.name;
+  // Widths, strides and dilations the sliding family does not cover take the generic one.
+  for (const DwRowKernelKey key : {DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 3, 1, 2},
+                                   DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 9, 1, 1},
+                                   DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 5, 3, 1}})
+    EXPECT_NE(select_dw_row_microkernel(key).name.find("_generic_"), std::string::npos);
+  EXPECT_NE(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 7, 1, 1}).name.find("_k7s1_"),
+            std::string::npos);
   EXPECT_FALSE(dw_row_supports(Activation::GELU));
-  EXPECT_THROW(select_dw_row_microkernel(DataType::FLOAT32, DataType::FLOAT32, Activation::SILU), InvalidArgument);
-  EXPECT_GE(dw_row_targets().size(), 2u);  // at least the best SIMD target and the portable EMU128
+  EXPECT_THROW(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::SILU, 3, 1, 1}), InvalidArgument);
+  EXPECT_THROW(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 3, 0, 1}), InvalidArgument);
+  EXPECT_GE(dw_row_targets().size(), 2u);  // at least the best SIMD target and the portable one
 }
 
 }  // namespace

@@ -77,7 +77,8 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   shape.in_pixel_stride = in_buf.aligned_page_size() / in_es;
   shape.out_pixel_stride = out_buf.aligned_page_size() / out_es;
   shape.packed_channels = packed_channels(C);
-  const DwRowMicrokernel kernel = select_dw_row_microkernel(input.dtype, out_dtype, config.activation);
+  const DwRowMicrokernel kernel =
+      select_dw_row_microkernel(DwRowKernelKey{input.dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w});
 
   Conv2dPlan& plan = result.plan;
   plan.arch = device.arch().name;

@@ -13,17 +13,22 @@
 //               points at kernel row first_row, channel c0; `bias` at channel c0.
 //   output      `out` points at pixel 0, channel c0 of the output row; pixels are
 //               `out_pixel_stride` elements apart.
-// Channels sit in vector lanes: blocks of 2 vectors (32 channels with AVX-512) x 8
-// output pixels per register tile (4 on targets with 16 vector registers), then 1
-// vector, then one masked vector for the last channels (masked loads and stores:
-// nothing past `channels` is read or written); pixels left over take 4- and 1-pixel tiles.
+// Channels sit in vector lanes. Two families (see their files for the register tiles):
+//   sliding  (dwconv_row_sliding-inl.h) kernel width 3, 5 or 7, stride 1 or 2, dilation
+//            1: each input column is loaded once per kernel row and fed to every output
+//            pixel whose window holds it; 2 vectors x 8 pixels per tile on AVX-512.
+//   generic  (dwconv_row_generic.cpp) any width, stride and dilation: one load per tap.
+// Both take whole vectors of channels, then one masked vector for the last channels
+// (masked loads and stores: nothing past `channels` is read or written).
 //
-// Arithmetic: per channel, acc = 0; for each kernel column j left to right, for each
-// valid kernel row top to bottom: acc = fma(x, w, acc) (taps in padding are skipped;
-// EMU128 may round the product separately, so results agree across targets to within
-// that rounding; the order is the same on every target); then acc + bias, the activation, and the
-// conversion to the output dtype (bfloat16: round to nearest even, NaN -> 0x7FC0, as
-// core/bfloat16). bfloat16 input is widened to float32 exactly.
+// Arithmetic, the same order in both families and on every target: per channel,
+// acc = 0; for each valid kernel row top to bottom, for each kernel column left to right
+// whose input column is inside the row: acc = fma(x, w, acc) (taps in padding are
+// skipped, not multiplied by zero); then acc + bias, the activation, and the conversion
+// to the output dtype (bfloat16: round to nearest even, NaN -> 0x7FC0, as
+// core/bfloat16). bfloat16 input is widened to float32 exactly. The SIMD targets give
+// the same bits; the portable SCALAR target rounds each product before the add (no FMA
+// instruction), so it agrees with them to within that rounding.
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,15 +62,25 @@ using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);
 
 struct DwRowMicrokernel {
   DwRowFn fn = nullptr;
-  std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_32c8p_AVX3"
+  std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c8p_AVX3"
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).
 bool dw_row_supports(Activation activation);
 
-// The best kernel for this CPU (chosen once; pass the result around). `target` 0 =
-// the best the CPU supports; otherwise a Highway target bit the CPU supports (tests).
-DwRowMicrokernel select_dw_row_microkernel(DataType input, DataType output, Activation activation, std::int64_t target = 0);
+// What a row kernel is specialised on.
+struct DwRowKernelKey {
+  DataType input = DataType::FLOAT32;
+  DataType output = DataType::FLOAT32;
+  Activation activation = Activation::NONE;
+  std::uint32_t kernel_w = 1, stride_w = 1, dilation_w = 1;
+};
+
+// The best kernel for this CPU and key (chosen once per program; pass the result
+// around): the sliding-window family for kernel widths 3, 5, 7 at stride 1 or 2 and
+// dilation 1, the generic family otherwise. `target` 0 = the best SIMD target the CPU
+// supports; otherwise a Highway target bit the CPU supports (tests, benchmarks).
+DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64_t target = 0);
 
 // Highway targets compiled in and supported by this CPU, best first (for tests).
 std::vector<std::int64_t> dw_row_targets();

@@ -1,0 +1,100 @@
+// Per-target helpers the row microkernels share (Highway's "-inl.h" pattern: included
+// once per SIMD target from inside each kernel file's foreach_target pass): loads of
+// one vector of channels (bfloat16 widened exactly), the float32 -> bfloat16 store, the
+// fused activations, and the bias + activation + store of a finished register tile.
+#if defined(SHARDWISE_DWCONV_ROW_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SHARDWISE_DWCONV_ROW_INL_H_
+#undef SHARDWISE_DWCONV_ROW_INL_H_
+#else
+#define SHARDWISE_DWCONV_ROW_INL_H_
+#endif
+
+#include <hwy/highway.h>
+
+#include "ops/conv2d/microkernels/dwconv_row_table.hpp"
+
+HWY_BEFORE_NAMESPACE();
+namespace shardwise::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
+
+using DF = hn::ScalableTag<float>;
+using VF = hn::Vec<DF>;
+
+// --- loads and stores of one vector of channels, full or the first n lanes -----------
+HWY_INLINE VF load_in(DF df, const float* p) { return hn::LoadU(df, p); }
+HWY_INLINE VF load_in(DF df, const std::uint16_t* p) {
+  const hn::Rebind<std::uint16_t, DF> d16;
+  const hn::RebindToUnsigned<DF> d32;
+  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::LoadU(d16, p))));
+}
+HWY_INLINE VF load_in_n(DF df, const float* p, std::size_t n) { return hn::MaskedLoad(hn::FirstN(df, n), df, p); }
+HWY_INLINE VF load_in_n(DF df, const std::uint16_t* p, std::size_t n) {
+  const hn::Rebind<std::uint16_t, DF> d16;
+  const hn::RebindToUnsigned<DF> d32;
+  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::MaskedLoad(hn::FirstN(d16, n), d16, p))));
+}
+// kMasked: only the first n lanes are read (the rest are zero).
+template <bool kMasked, typename In>
+HWY_INLINE VF load_channels(DF df, const In* p, std::size_t n) {
+  if constexpr (kMasked) return load_in_n(df, p, n);
+  else return load_in(df, p);
+}
+
+// float32 -> bfloat16 bits: round to nearest even, NaN -> 0x7FC0 (core/bfloat16).
+HWY_INLINE hn::Vec<hn::Rebind<std::uint16_t, DF>> to_bf16(VF v) {
+  const hn::RebindToUnsigned<DF> d32;
+  const hn::RebindToSigned<DF> di32;
+  const hn::Rebind<std::uint16_t, DF> d16;
+  const auto bits = hn::BitCast(d32, v);
+  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(d32, 1u));
+  auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(d32, 0x7FFFu), lsb)));
+  rounded = hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), hn::Set(d32, 0x7FC0u), rounded);
+  return hn::DemoteTo(d16, hn::BitCast(di32, rounded));
+}
+HWY_INLINE void store_out(VF v, float* p) { hn::StoreU(v, DF(), p); }
+HWY_INLINE void store_out(VF v, std::uint16_t* p) { hn::StoreU(to_bf16(v), hn::Rebind<std::uint16_t, DF>(), p); }
+HWY_INLINE void store_out_n(VF v, float* p, std::size_t n) {
+  const DF df;
+  hn::BlendedStore(v, hn::FirstN(df, n), df, p);
+}
+HWY_INLINE void store_out_n(VF v, std::uint16_t* p, std::size_t n) {
+  const hn::Rebind<std::uint16_t, DF> d16;
+  hn::BlendedStore(to_bf16(v), hn::FirstN(d16, n), d16, p);
+}
+
+template <Activation kAct>
+HWY_INLINE VF activate(DF df, VF v) {
+  if constexpr (kAct == Activation::RELU) return hn::Max(v, hn::Zero(df));
+  if constexpr (kAct == Activation::RELU6) return hn::Min(hn::Max(v, hn::Zero(df)), hn::Set(df, 6.0f));
+  return v;
+}
+
+// A finished register tile: + bias, activation, converted and stored. Pixel t of the
+// tile goes to out + t * out_pixel_stride; kMasked: one vector, its first `tail` lanes.
+template <typename Out, Activation kAct, std::size_t kPixels, std::size_t kVectors, bool kMasked>
+HWY_INLINE void store_tile(const VF (&acc)[kPixels][kVectors], const float* bias, Out* out, std::size_t out_pixel_stride,
+                           std::size_t tail) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  for (std::size_t v = 0; v < kVectors; ++v) {
+    const VF b = hn::LoadU(df, bias + v * N);
+    for (std::size_t t = 0; t < kPixels; ++t) {
+      const VF y = activate<kAct>(df, hn::Add(acc[t][v], b));
+      if constexpr (kMasked) store_out_n(y, out + t * out_pixel_stride, tail);
+      else store_out(y, out + t * out_pixel_stride + v * N);
+    }
+  }
+}
+
+// The name's ISA part and the tile shape, for the kernel table.
+template <std::size_t kVectors, std::size_t kPixels>
+HWY_INLINE void describe(DwRowKernelTable& table) {
+  table.target = hwy::TargetName(HWY_TARGET);
+  table.channels_per_tile = kVectors * hn::Lanes(DF());
+  table.pixels_per_tile = kPixels;
+}
+
+}  // namespace shardwise::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // SHARDWISE_DWCONV_ROW_INL_H_ toggle

@@ -1,0 +1,174 @@
+// The sliding-window row kernels (kernel width kKw = 3, 5 or 7, stride 1 or 2, dilation
+// 1), included once per SIMD target by dwconv_row_sliding_k{3,5,7}.cpp.
+//
+// A register tile is kPixels output pixels x kVectors channel vectors. Per valid kernel
+// row it loads the row's kKw x kVectors weights into registers, then walks the
+// (kPixels - 1) * kStride + kKw input columns the tile reads, left to right, loading each
+// column's channels once (bfloat16 widened once) and feeding them to every output pixel
+// whose window holds that column: input column i is tap j = i - t*kStride of pixel t.
+// So an input vector is loaded once per kernel row instead of once per tap, and every
+// index is a compile-time constant: the accumulators, the weights and the column stay
+// in registers (the column loop and the tap loop are unrolled by parameter packs).
+//
+// Order of the float32 sums, per output: kernel rows top to bottom, within a row the
+// taps left to right (valid taps only), each a fused multiply-add; then + bias. The
+// same order as the generic kernels, on every target.
+//
+// Tiles near the row's ends (kEdge) test each column against [0, in_width) and skip the
+// columns in the padding; all other tiles run without a test. Rows narrower than
+// kPixels take 4-pixel, then 1-pixel tiles; the last tile of a row may overlap the one
+// before it (it is shifted left to end at the last pixel, recomputing a few outputs
+// with identical results) instead of needing a tile of every width.
+#if defined(SHARDWISE_DWCONV_ROW_SLIDING_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
+#undef SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
+#else
+#define SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
+#endif
+
+#include <utility>
+
+#include "ops/conv2d/microkernels/dwconv_row-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace shardwise::HWY_NAMESPACE {
+
+// Register tile widths: 2 vectors x 8 pixels (16 accumulators) with 32 vector registers
+// (AVX-512); 1 vector x 8 pixels where there are 16 (AVX2) or lanes are scalar.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr std::size_t kSlidingVectors = 2;
+#else
+constexpr std::size_t kSlidingVectors = 1;
+#endif
+constexpr std::size_t kSlidingPixels = 8;
+
+template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge>
+struct SlidingTile {
+  static constexpr std::size_t kColumns = (kPixels - 1) * kStride + kKw;
+  using Acc = VF[kPixels][kVectors];
+  using Weights = VF[kKw][kVectors];
+
+  // Column I is tap J of output pixel (I - J) / kStride, when that is whole and in the tile.
+  template <std::size_t I, std::size_t J>
+  static HWY_INLINE void tap(const VF (&x)[kVectors], const Weights& w, Acc& acc) {
+    if constexpr (I >= J && (I - J) % kStride == 0 && (I - J) / kStride < kPixels) {
+      constexpr std::size_t t = (I - J) / kStride;
+      for (std::size_t v = 0; v < kVectors; ++v) acc[t][v] = hn::MulAdd(x[v], w[J][v], acc[t][v]);
+    }
+  }
+
+  // `p` points at column I (col0 + I of the row) and moves on by one pixel.
+  template <std::size_t I, std::size_t... J>
+  static HWY_INLINE void column(std::index_sequence<J...>, const In*& p, std::int64_t col0, std::int64_t width, std::int64_t pixel,
+                                std::size_t tail, const Weights& w, Acc& acc) {
+    const In* x_ptr = p;
+    p += pixel;
+    if constexpr (kEdge) {
+      const std::int64_t col = col0 + static_cast<std::int64_t>(I);
+      if (col < 0 || col >= width) return;  // padding column: its taps are skipped
+    }
+    const DF df;
+    const std::size_t N = hn::Lanes(df);
+    VF x[kVectors];
+    for (std::size_t v = 0; v < kVectors; ++v) x[v] = load_channels<kMasked>(df, x_ptr + v * N, tail);
+    (tap<I, J>(x, w, acc), ...);
+  }
+
+  template <std::size_t... I>
+  static HWY_INLINE void columns(std::index_sequence<I...>, const In* p, std::int64_t col0, std::int64_t width, std::int64_t pixel,
+                                 std::size_t tail, const Weights& w, Acc& acc) {
+    (column<I>(std::make_index_sequence<kKw>(), p, col0, width, pixel, tail, w, acc), ...);
+  }
+
+  // Output pixels [wo, wo + kPixels), channels [c, c + kVectors * N) (kMasked: the `tail`
+  // channels from c, one vector).
+  template <typename Out, Activation kAct>
+  static HWY_INLINE void run(const DwRowShape& s, const DwRowCall& call, std::int64_t wo, std::size_t c, std::size_t tail) {
+    const DF df;
+    const std::size_t N = hn::Lanes(df);
+    Acc acc;
+    for (std::size_t t = 0; t < kPixels; ++t)
+      for (std::size_t v = 0; v < kVectors; ++v) acc[t][v] = hn::Zero(df);
+    const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+    const std::int64_t pixel = static_cast<std::int64_t>(s.in_pixel_stride);
+    for (std::uint32_t r = 0; r < call.num_rows; ++r) {
+      const float* wr = call.weights + std::size_t{r} * kKw * s.packed_channels + c;
+      Weights w;
+      for (std::size_t j = 0; j < kKw; ++j)
+        for (std::size_t v = 0; v < kVectors; ++v) w[j][v] = hn::LoadU(df, wr + j * s.packed_channels + v * N);
+      // Pointer arithmetic in integers: for edge tiles col0 may lie before the row.
+      const In* p = reinterpret_cast<const In*>(reinterpret_cast<std::uintptr_t>(static_cast<const In*>(call.rows[r]) + c) +
+                                                static_cast<std::uintptr_t>(col0 * pixel * static_cast<std::int64_t>(sizeof(In))));
+      columns(std::make_index_sequence<kColumns>(), p, col0, s.in_width, pixel, tail, w, acc);
+    }
+    store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, static_cast<Out*>(call.out) + c + wo * s.out_pixel_stride,
+                                                      s.out_pixel_stride, tail);
+  }
+};
+
+// Every pixel tile of the row for one channel block; the last tile shifted left to
+// end at the row's last pixel (kPixels <= out_width).
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors,
+          bool kMasked>
+HWY_INLINE void sliding_block(const DwRowShape& s, const DwRowCall& call, std::size_t c, std::size_t tail) {
+  constexpr std::int64_t kColumns = SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, false>::kColumns;
+  const std::int64_t out_width = s.out_width, width = s.in_width;
+  for (std::int64_t wo = 0;; wo += kPixels) {
+    if (wo + static_cast<std::int64_t>(kPixels) > out_width) wo = out_width - kPixels;
+    const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+    if (col0 >= 0 && col0 + kColumns <= width)
+      SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, false>::template run<Out, kAct>(s, call, wo, c, tail);
+    else
+      SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, true>::template run<Out, kAct>(s, call, wo, c, tail);
+    if (wo + static_cast<std::int64_t>(kPixels) >= out_width) break;
+  }
+}
+
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kVectors, bool kMasked>
+HWY_INLINE void sliding_channels(const DwRowShape& s, const DwRowCall& call, std::size_t c, std::size_t tail) {
+  if (s.out_width >= kSlidingPixels)
+    sliding_block<In, Out, kAct, kKw, kStride, kSlidingPixels, kVectors, kMasked>(s, call, c, tail);
+  else if (s.out_width >= 4)
+    sliding_block<In, Out, kAct, kKw, kStride, 4, kVectors, kMasked>(s, call, c, tail);
+  else
+    sliding_block<In, Out, kAct, kKw, kStride, 1, kVectors, kMasked>(s, call, c, tail);
+}
+
+// One output row: channel blocks outer (the block's weights and the row's input
+// columns stay in L1 across its pixel tiles), pixel tiles inner.
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
+void SlidingRow(const DwRowShape& s, const DwRowCall& call) {
+  const std::size_t N = hn::Lanes(DF());
+  constexpr std::size_t V = kSlidingVectors;
+  std::size_t c = 0;
+  for (; c + V * N <= call.channels; c += V * N) sliding_channels<In, Out, kAct, kKw, kStride, V, false>(s, call, c, 0);
+  for (; c < call.channels; c += N)
+    sliding_channels<In, Out, kAct, kKw, kStride, 1, true>(s, call, c, std::min(N, std::size_t{call.channels} - c));
+}
+
+template <std::size_t kKw, Activation kAct>
+void fill_sliding(DwRowKernelTable& k, int a) {
+  k.fn[0][0][a][0] = SlidingRow<float, float, kAct, kKw, 1>;
+  k.fn[0][1][a][0] = SlidingRow<float, std::uint16_t, kAct, kKw, 1>;
+  k.fn[1][0][a][0] = SlidingRow<std::uint16_t, float, kAct, kKw, 1>;
+  k.fn[1][1][a][0] = SlidingRow<std::uint16_t, std::uint16_t, kAct, kKw, 1>;
+  k.fn[0][0][a][1] = SlidingRow<float, float, kAct, kKw, 2>;
+  k.fn[0][1][a][1] = SlidingRow<float, std::uint16_t, kAct, kKw, 2>;
+  k.fn[1][0][a][1] = SlidingRow<std::uint16_t, float, kAct, kKw, 2>;
+  k.fn[1][1][a][1] = SlidingRow<std::uint16_t, std::uint16_t, kAct, kKw, 2>;
+}
+
+template <std::size_t kKw>
+DwRowKernelTable sliding_table() {
+  DwRowKernelTable k;
+  fill_sliding<kKw, Activation::NONE>(k, 0);
+  fill_sliding<kKw, Activation::RELU>(k, 1);
+  fill_sliding<kKw, Activation::RELU6>(k, 2);
+  describe<kSlidingVectors, kSlidingPixels>(k);
+  return k;
+}
+
+}  // namespace shardwise::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // SHARDWISE_DWCONV_ROW_SLIDING_INL_H_ toggle
