@@ -29,6 +29,7 @@ struct Arch {
   std::uint32_t dram_read_alignment = 32;
   std::uint32_t dram_write_alignment = 16;
   std::uint32_t l1_alignment = 16;
+  friend bool operator==(const Arch&, const Arch&) = default;
 
   std::uint32_t num_cores() const { return grid_x * grid_y; }
   // The `host` preset: cores are CPU cores, "DRAM" is main memory in one bank.

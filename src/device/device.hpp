@@ -16,6 +16,7 @@
 #include "device/arch.hpp"
 #include "device/buffer.hpp"
 #include "device/noc_address.hpp"
+#include "device/program_cache.hpp"
 
 namespace shardwise {
 
@@ -64,6 +65,9 @@ class Device {
   // deadlock, out-of-memory for CBs) or whatever a kernel threw; the device stays usable.
   void run(Program& program);
 
+  // Programs ops built for earlier calls, by key (program_cache.hpp).
+  ProgramCache& program_cache() { return program_cache_; }
+
   // Host-side access (no kernel): bounds and allocation are still checked.
   void write(NocAddr destination, std::span<const std::uint8_t> bytes);
   void read(NocAddr source, std::span<std::uint8_t> bytes);
@@ -104,6 +108,7 @@ class Device {
   std::vector<std::vector<std::uint8_t>> dram_;                 // per bank, grown as buffers are allocated
   std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
   std::unique_ptr<WorkerPool> pool_;
+  ProgramCache program_cache_;
   std::shared_ptr<Device*> lifetime_ = std::make_shared<Device*>(this);
   bool running_ = false;
 };

@@ -59,6 +59,18 @@ class Program {
     spec.runtime_args[core_key(core)] = std::any(std::move(args));
   }
 
+  // The runtime arguments already set for `core`, to rewrite in place (a cached
+  // program's buffer addresses). InvalidArgument if none of type RuntimeArgs were set.
+  template <typename RuntimeArgs>
+  RuntimeArgs& runtime_args(KernelHandle kernel, CoreCoord core) {
+    KernelSpec& spec = kernel_at(kernel);
+    const auto it = spec.runtime_args.find(core_key(core));
+    RuntimeArgs* args = it == spec.runtime_args.end() ? nullptr : std::any_cast<RuntimeArgs>(&it->second);
+    check_arg(args != nullptr, "kernel '{}' has no runtime arguments of type {} on core {}", spec.name, typeid(RuntimeArgs).name(),
+              core.to_string());
+    return *args;
+  }
+
   void add_circular_buffer(CoreRangeSet cores, CircularBufferConfig config);
   // Returns the semaphore id; its L1 address is the same on every core.
   std::uint32_t add_semaphore(CoreRangeSet cores, std::uint32_t initial_value);

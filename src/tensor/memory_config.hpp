@@ -33,6 +33,8 @@ enum class ShardOrientation : std::uint8_t { ROW_MAJOR, COL_MAJOR };
 struct CoreRangeSet {
   std::vector<CoreRange> ranges;
 
+  friend bool operator==(const CoreRangeSet&, const CoreRangeSet&) = default;
+
   std::uint32_t num_cores() const;
   bool contains(CoreCoord c) const;
   // Bounding box of all ranges.
@@ -53,12 +55,15 @@ struct ShardSpec {
   CoreRangeSet grid;
   std::array<std::uint32_t, 2> shape{0, 0};  // [rows, cols] in elements
   ShardOrientation orientation = ShardOrientation::ROW_MAJOR;
+  friend bool operator==(const ShardSpec&, const ShardSpec&) = default;
 };
 
 struct MemoryConfig {
   TensorMemoryLayout memory_layout = TensorMemoryLayout::INTERLEAVED;
   BufferType buffer_type = BufferType::DRAM;
   std::optional<ShardSpec> shard_spec;
+
+  friend bool operator==(const MemoryConfig&, const MemoryConfig&) = default;
 
   bool is_sharded() const { return memory_layout != TensorMemoryLayout::INTERLEAVED; }
   // Sharded layouts need an L1 buffer and a shard spec with a non-empty grid and shard

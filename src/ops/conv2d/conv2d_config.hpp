@@ -29,6 +29,7 @@ struct Conv2dConfig {
   Layout output_layout = Layout::ROW_MAJOR;
   bool bfloat16_accumulation = false;  // emulate the chip without fp32 accumulation
   InjectedFault fault = InjectedFault::NONE;
+  friend bool operator==(const Conv2dConfig&, const Conv2dConfig&) = default;
 };
 
 }  // namespace shardwise

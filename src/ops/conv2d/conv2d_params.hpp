@@ -38,6 +38,7 @@ struct Conv2dParams {
   std::uint64_t output_sticks() const { return std::uint64_t{batch} * out_height() * out_width(); }
 
   std::string to_string() const;
+  friend bool operator==(const Conv2dParams&, const Conv2dParams&) = default;
 };
 
 // groups == in_channels == out_channels.

@@ -1,47 +1,72 @@
 // Host preset compute: the input, output and packed weights are main-memory regions
-// checked once per run (the watcher's region check); each window descriptor's rows are
-// checked against the input region, then one row microkernel call computes the whole
-// output row for the descriptor's channel block, reading the input in place.
-#include <vector>
+// checked once per run (the watcher's region check); each window descriptor's input
+// rows and output rows are checked against those regions once, then one row
+// microkernel call per output row of the chunk computes the row for the descriptor's
+// channel block, reading the input in place. The chunk's rows run back to back, so
+// the input rows consecutive output rows share are still in the CPU's caches.
+#include <array>
 
 #include "device/kernel_context.hpp"
 #include "ops/conv2d/host/host_kernel_args.hpp"
 
 namespace shardwise {
+namespace {
+
+[[noreturn]] void outside(const KernelContext& ctx, const char* what, std::uint64_t address, std::uint64_t begin, std::uint64_t end) {
+  throw DeviceError(fmt::format("watcher: core {} kernel '{}': window descriptor {} 0x{:x} outside the region [0x{:x}, 0x{:x})",
+                                ctx.core().to_string(), ctx.kernel_name(), what, address, begin, end));
+}
+
+}  // namespace
 
 KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
   const auto& a = ctx.compile_args<HostComputeArgs>();
   const auto& core = ctx.runtime_args<HostCoreArgs>();
-  const std::uint8_t* input = ctx.main_memory<const std::uint8_t>(a.input_address, a.input_bytes);
-  std::uint8_t* output = ctx.main_memory<std::uint8_t>(a.output_address, a.output_bytes);
-  const float* weights = ctx.main_memory<const float>(a.weights_address, a.weights_bytes / sizeof(float));
-  const std::uint32_t page_bytes = host_window_page_bytes(a.kernel_h);
+  const std::uint8_t* input = ctx.main_memory<const std::uint8_t>(core.input_address, a.input_bytes);
+  std::uint8_t* output = ctx.main_memory<std::uint8_t>(core.output_address, a.output_bytes);
+  const float* weights = ctx.main_memory<const float>(core.weights_address, a.weights_bytes / sizeof(float));
+  const std::uint32_t page_bytes = host_window_page_bytes(a.max_in_rows);
   const std::uint64_t taps_per_row = std::uint64_t{a.shape.kernel_w} * a.shape.packed_channels;
   const float* bias = weights + std::uint64_t{a.kernel_h} * taps_per_row;
-  std::vector<const void*> rows(a.kernel_h);
+  // One output row's valid input rows (kernel_h is bounded by the planner; rows beyond
+  // the small inline array spill to the heap once per run).
+  std::array<const void*, 16> inline_rows{};
+  std::vector<const void*> heap_rows(a.kernel_h > inline_rows.size() ? a.kernel_h : 0);
+  const void** rows = a.kernel_h > inline_rows.size() ? heap_rows.data() : inline_rows.data();
 
   for (std::uint64_t item = 0; item < core.num_items; ++item) {
     co_await ctx.cb_wait_front(kHostWindowCb, 1);
     const auto* page = ctx.l1_pointer<const std::uint8_t>(ctx.get_read_ptr(kHostWindowCb), page_bytes);
     const auto& h = *reinterpret_cast<const HostWindowHeader*>(page);
     const auto* addresses = reinterpret_cast<const std::uint64_t*>(page + sizeof(HostWindowHeader));
-    // The row's last byte: pixel W-1 (Wo-1 for the output), channel c0 + channels - 1.
+    // The extent of one row from its address: pixel W-1 (Wo-1 for the output), channel c0 + channels - 1.
     const std::uint64_t in_extent = (std::uint64_t{a.shape.in_width - 1} * a.shape.in_pixel_stride + h.channels) * a.in_element_bytes;
-    const std::uint64_t out_extent = (std::uint64_t{a.shape.out_width - 1} * a.shape.out_pixel_stride + h.channels) * a.out_element_bytes;
-    if (h.num_rows > a.kernel_h || h.out_address < a.output_address || h.out_address + out_extent > a.output_address + a.output_bytes)
-      throw DeviceError(fmt::format("watcher: core {} kernel '{}': window descriptor output 0x{:x} outside the output region",
-                                    ctx.core().to_string(), ctx.kernel_name(), h.out_address));
-    for (std::uint32_t r = 0; r < h.num_rows; ++r) {
-      const std::uint64_t address = addresses[r];
-      if (address < a.input_address || address + in_extent > a.input_address + a.input_bytes)
-        throw DeviceError(fmt::format("watcher: core {} kernel '{}': window row 0x{:x} outside the input region [0x{:x}, 0x{:x})",
-                                      ctx.core().to_string(), ctx.kernel_name(), address, a.input_address,
-                                      a.input_address + a.input_bytes));
-      rows[r] = input + (address - a.input_address);
+    const std::uint64_t out_extent =
+        std::uint64_t{h.out_rows - 1} * a.out_row_bytes +
+        (std::uint64_t{a.shape.out_width - 1} * a.shape.out_pixel_stride + h.channels) * a.out_element_bytes;
+    const std::uint64_t in_end = core.input_address + a.input_bytes, out_end = core.output_address + a.output_bytes;
+    if (h.num_in_rows > a.max_in_rows || h.out_rows == 0 || h.out_address < core.output_address || h.out_address + out_extent > out_end)
+      outside(ctx, "output", h.out_address, core.output_address, out_end);
+    for (std::uint32_t r = 0; r < h.num_in_rows; ++r)
+      if (addresses[r] < core.input_address || addresses[r] + in_extent > in_end)
+        outside(ctx, "input row", addresses[r], core.input_address, in_end);
+
+    for (std::uint32_t j = 0; j < h.out_rows; ++j) {
+      // Kernel rows i whose input row top + j*stride + i*dilation lies in the image.
+      const std::int64_t top = h.top + std::int64_t{j} * a.stride_h;
+      std::uint32_t first = 0, count = 0;
+      for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
+        const std::int64_t in_row = top + std::int64_t{i} * a.dilation_h;
+        if (in_row < 0 || in_row >= std::int64_t{a.in_height}) continue;
+        if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows)
+          outside(ctx, "input row index", static_cast<std::uint64_t>(in_row), h.first_in_row, std::uint64_t{h.first_in_row} + h.num_in_rows);
+        if (count == 0) first = i;
+        rows[count++] = input + (addresses[in_row - h.first_in_row] - core.input_address);
+      }
+      const DwRowCall call{rows, count, weights + first * taps_per_row + h.c0, bias + h.c0,
+                           output + (h.out_address - core.output_address) + j * a.out_row_bytes, h.channels};
+      a.microkernel(a.shape, call);
     }
-    const DwRowCall call{rows.data(), h.num_rows, weights + h.first_kernel_row * taps_per_row + h.c0, bias + h.c0,
-                         output + (h.out_address - a.output_address), h.channels};
-    a.microkernel(a.shape, call);
     ctx.cb_pop_front(kHostWindowCb, 1);
   }
 }

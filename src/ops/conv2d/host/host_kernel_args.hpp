@@ -8,33 +8,44 @@
 namespace shardwise {
 
 inline constexpr std::uint32_t kHostWindowCb = 0;  // window descriptors, one page per work item
-inline constexpr std::uint32_t kHostWindowPages = 8;
+inline constexpr std::uint32_t kHostWindowPages = 4;
 
-// A window descriptor (one CB page): where one output row's channel block goes and
-// which input rows its window reads. `row_address` follows the header: one main-memory
-// address per valid kernel row (pixel 0, channel c0 of that input row); kernel rows
-// that fall into the top or bottom padding are left out.
+// A work item is a run of output rows of one image (a row chunk) x one channel block.
+// Its window descriptor (one CB page): where the chunk's first output row goes and the
+// main-memory address of every input row the chunk's windows read (pixel 0, channel c0),
+// rows in the top or bottom padding left out. `top` is the input row kernel row 0 of
+// the first output row reads (negative in the top padding); output row j of the chunk
+// reads input rows top + j*stride + i*dilation, i < kernel_h, of which those inside the
+// image are listed from `first_in_row` on.
 struct HostWindowHeader {
-  std::uint64_t out_address;     // output pixel 0 of the row, channel c0
-  std::uint32_t first_kernel_row;
-  std::uint32_t num_rows;        // valid kernel rows
+  std::uint64_t out_address;  // output pixel 0 of the chunk's first row, channel c0
+  std::int32_t top;
+  std::uint32_t first_in_row;  // input row of the first listed address
+  std::uint32_t num_in_rows;   // addresses that follow the header
+  std::uint32_t out_rows;      // output rows in the chunk
   std::uint32_t c0;
   std::uint32_t channels;
 };
 
-inline std::uint32_t host_window_page_bytes(std::uint32_t kernel_h) {
-  return (static_cast<std::uint32_t>(sizeof(HostWindowHeader)) + 8 * kernel_h + 15) / 16 * 16;
+// Input rows a chunk of `out_rows` output rows reads at most.
+inline std::uint32_t host_window_rows(std::uint32_t out_rows, std::uint32_t kernel_h, std::uint32_t stride_h,
+                                      std::uint32_t dilation_h) {
+  return (out_rows - 1) * stride_h + (kernel_h - 1) * dilation_h + 1;
 }
 
-// Work item i = output row (n*Ho + ho) i / channel_blocks, channel block i % channel_blocks.
+inline std::uint32_t host_window_page_bytes(std::uint32_t max_in_rows) {
+  return (static_cast<std::uint32_t>(sizeof(HostWindowHeader)) + 8 * max_in_rows + 15) / 16 * 16;
+}
+
+// Work item i: row chunk i / channel_blocks (chunks_per_image per image, the last one
+// of an image may be shorter), channel block i % channel_blocks.
 struct HostReaderArgs {
   std::uint32_t kernel_h, dilation_h, stride_h, pad_top;
   std::uint32_t in_height, out_height;
+  std::uint32_t chunk_rows, chunks_per_image;
   std::uint32_t channels, channel_blocks, block_channels;
-  std::uint64_t input_address;      // the input buffer (DRAM, one bank): pixel p at + p * in_stick_bytes
-  std::uint64_t in_stick_bytes;     // aligned page
+  std::uint64_t in_stick_bytes;     // aligned page: input pixel p at input_address + p * in_stick_bytes
   std::uint64_t in_row_bytes;       // W * in_stick_bytes
-  std::uint64_t output_address;
   std::uint64_t out_stick_bytes;
   std::uint64_t out_row_bytes;      // Wo * out_stick_bytes
   std::uint32_t in_element_bytes, out_element_bytes;
@@ -43,16 +54,22 @@ struct HostReaderArgs {
 struct HostComputeArgs {
   DwRowShape shape;
   DwRowFn microkernel;
-  std::uint32_t kernel_h;
-  std::uint64_t input_address, input_bytes;    // regions checked once per run
-  std::uint64_t output_address, output_bytes;
-  std::uint64_t weights_address, weights_bytes;  // packed [K][Cpad] + bias [Cpad], float32
+  std::uint32_t kernel_h, dilation_h, stride_h, in_height;
+  std::uint32_t max_in_rows;                // per descriptor
+  std::uint64_t out_row_bytes;              // Wo * output stick
+  std::uint64_t input_bytes, output_bytes;  // the regions checked once per run
+  std::uint64_t weights_bytes;              // packed [K][Cpad] + bias [Cpad], float32
   std::uint32_t in_element_bytes, out_element_bytes;
 };
 
+// Per core, for both kernels: the work items and the buffers' addresses (runtime
+// arguments, as in TT-Metal, so that a cached program runs on new buffers).
 struct HostCoreArgs {
   std::uint64_t first_item;
   std::uint64_t num_items;
+  std::uint64_t input_address;    // DRAM (one bank) addresses
+  std::uint64_t output_address;
+  std::uint64_t weights_address;
 };
 
 KernelCoroutine reader_depthwise_host(KernelContext& ctx);

@@ -38,34 +38,73 @@ DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) 
                    "conv2d host-packed weights");
 }
 
-Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
-                             const Conv2dConfig& config) {
-  const DataType out_dtype = config.output_dtype.value_or(input.dtype);
-  const std::uint32_t C = p.in_channels, Ho = p.out_height(), Wo = p.out_width();
-  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(input.dtype));
-  const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(out_dtype));
-  std::optional<DeviceTensor> packed_now;
-  if (!weights.host_packed) packed_now = pack_host_weights(device, weights);
-  const DeviceTensor& packed = weights.host_packed ? *weights.host_packed : *packed_now;
+namespace {
 
-  Conv2dResult result;
-  result.output = allocate_device_tensor(device, Shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), C}, out_dtype,
-                                         Layout::ROW_MAJOR, MemoryConfig::dram_interleaved(), "conv2d output");
-  const Buffer& in_buf = *input.buffer;
-  const Buffer& out_buf = *result.output.buffer;
-  const Buffer& w_buf = *packed.buffer;
+// Everything the host program depends on except buffer addresses: a cached program
+// is reused only for an equal key (the comparison is derived from every field).
+struct HostProgramKey {
+  Conv2dParams params;
+  Conv2dConfig config;
+  Arch arch;
+  DataType input_dtype = DataType::FLOAT32;
+  Layout input_layout = Layout::ROW_MAJOR;
+  MemoryConfig input_memory;
+  std::uint64_t input_page_bytes = 0, input_bytes = 0, weights_bytes = 0;  // the buffers' geometry
 
-  // Work split: rows over cores, channel blocks (multiples of 32) when rows are few.
-  const std::uint32_t cores_available = device.arch().num_cores();
+  friend bool operator==(const HostProgramKey&, const HostProgramKey&) = default;
+};
+
+// What a call builds once: the program (kernels, CB, per-core work), its kernel
+// handles and the plan it reports.
+struct HostProgramEntry {
+  Program program{"depthwise conv2d (host)"};
+  KernelHandle reader = 0, compute = 0;
+  std::vector<CoreCoord> cores;
+  Conv2dPlan plan;
+};
+
+// How the work is cut into items (row chunk x channel block): a few items per core to
+// balance the load; whole rows of channels wherever there are rows enough (a channel
+// block reads part of every pixel's cache lines, which measured up to 1.9x slower
+// than whole pixels on real layers), channel blocks only when rows are few.
+struct HostWorkSplit {
+  std::uint32_t chunk_rows = 1, chunks_per_image = 1;
+  std::uint32_t channel_blocks = 1, block_channels = 32;
+};
+
+HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores) {
+  const std::uint32_t C = p.in_channels, Ho = p.out_height();
+  const std::uint64_t target_items = 4ull * cores;
   const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
-  std::uint32_t blocks = 1;
-  if (rows < 4ull * cores_available)
-    blocks = std::min<std::uint32_t>(static_cast<std::uint32_t>((4ull * cores_available + rows - 1) / rows), (C + 31) / 32);
-  const std::uint32_t block_channels = static_cast<std::uint32_t>(round_up((C + blocks - 1) / blocks, 32));
-  blocks = (C + block_channels - 1) / block_channels;
-  const std::uint64_t items = rows * blocks;
+  HostWorkSplit s;
+  // Row chunks: as long as the items still number target_items (at most 32 rows).
+  s.chunk_rows = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rows / target_items, 1, std::min(Ho, 32u)));
+  s.chunks_per_image = (Ho + s.chunk_rows - 1) / s.chunk_rows;
+  // Few rows: channel blocks until there are enough items (or blocks of 32 channels),
+  // of equal widths in whole 32-channel groups.
+  const std::uint64_t chunks = std::uint64_t{p.batch} * s.chunks_per_image;
+  if (chunks < target_items)
+    s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, (C + 31) / 32));
+  s.block_channels = static_cast<std::uint32_t>(round_up((C + s.channel_blocks - 1) / s.channel_blocks, 32));
+  s.channel_blocks = (C + s.block_channels - 1) / s.block_channels;
+  return s;
+}
+
+HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p, const Conv2dConfig& config, DataType in_dtype,
+                                    DataType out_dtype, std::uint64_t in_stick_bytes, std::uint64_t out_stick_bytes,
+                                    std::uint64_t input_bytes, std::uint64_t output_bytes, std::uint64_t weights_bytes) {
+  const std::uint32_t C = p.in_channels, Ho = p.out_height(), Wo = p.out_width();
+  const std::uint32_t cores_available = device.arch().num_cores();
+  const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in_dtype));
+  const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(out_dtype));
+
+  const HostWorkSplit split = split_host_work(p, cores_available);
+  const std::uint32_t blocks = split.channel_blocks, block_channels = split.block_channels;
+  const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
+  const std::uint64_t items = std::uint64_t{p.batch} * split.chunks_per_image * blocks;
   const std::uint32_t cores = static_cast<std::uint32_t>(std::min<std::uint64_t>(cores_available, items));
   const std::uint64_t per_core = (items + cores - 1) / cores;
+  const std::uint32_t max_in_rows = host_window_rows(split.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h);
 
   DwRowShape shape;
   shape.kernel_w = p.kernel_w;
@@ -74,13 +113,14 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   shape.in_width = p.input_width;
   shape.pad_left = p.pad_left;
   shape.out_width = Wo;
-  shape.in_pixel_stride = in_buf.aligned_page_size() / in_es;
-  shape.out_pixel_stride = out_buf.aligned_page_size() / out_es;
+  shape.in_pixel_stride = in_stick_bytes / in_es;
+  shape.out_pixel_stride = out_stick_bytes / out_es;
   shape.packed_channels = packed_channels(C);
   const DwRowMicrokernel kernel =
-      select_dw_row_microkernel(DwRowKernelKey{input.dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w});
+      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w});
 
-  Conv2dPlan& plan = result.plan;
+  HostProgramEntry entry;
+  Conv2dPlan& plan = entry.plan;
   plan.arch = device.arch().name;
   plan.output_in_dram = true;
   plan.host_microkernel = kernel.name;
@@ -89,35 +129,81 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   pc.grid = CoreRangeSet{{CoreRange{{0, 0}, {cores - 1, 0}}}};
   pc.cores_nhw = cores;
   pc.channels_per_shard = block_channels;
-  pc.reason = fmt::format("host program: {} output rows x {} channel block(s) of {} over {} core(s), input read in place, "
-                          "microkernel {}", rows, blocks, block_channels, cores, kernel.name);
+  pc.reason = fmt::format("host program: {} output rows in chunks of {} x {} channel block(s) of {} over {} core(s), input read "
+                          "in place, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores, kernel.name);
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
-  slice.shard_height = static_cast<std::uint32_t>((per_core + blocks - 1) / blocks * Wo);  // output sticks per core, at most
+  slice.shard_height = static_cast<std::uint32_t>((per_core + blocks - 1) / blocks * split.chunk_rows * Wo);  // output sticks per core, at most
 
-  Program program("depthwise conv2d (host)");
-  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHostWindowCb, host_window_page_bytes(p.kernel_h), kHostWindowPages,
+  Program& program = entry.program;
+  program.add_circular_buffer(pc.grid, CircularBufferConfig{kHostWindowCb, host_window_page_bytes(max_in_rows), kHostWindowPages,
                                                             DataType::UINT32, nullptr});
-  const HostReaderArgs reader_args{p.kernel_h, p.dilation_h, p.stride_h, p.pad_top, p.input_height, Ho, C, blocks, block_channels,
-                                   in_buf.address(), in_buf.aligned_page_size(),
-                                   std::uint64_t{p.input_width} * in_buf.aligned_page_size(), out_buf.address(),
-                                   out_buf.aligned_page_size(), std::uint64_t{Wo} * out_buf.aligned_page_size(), in_es, out_es};
-  const HostComputeArgs compute_args{shape, kernel.fn, p.kernel_h, in_buf.address(), in_buf.bytes_per_bank(), out_buf.address(),
-                                     out_buf.bytes_per_bank(), w_buf.address(), w_buf.bytes_per_bank(), in_es, out_es};
-  const KernelHandle reader = program.add_kernel("reader_depthwise_host", KernelRole::READER, pc.grid, reader_depthwise_host, reader_args);
-  const KernelHandle compute =
-      program.add_kernel("compute_depthwise_host", KernelRole::COMPUTE, pc.grid, compute_depthwise_host, compute_args);
+  const HostReaderArgs reader_args{p.kernel_h, p.dilation_h, p.stride_h, p.pad_top, p.input_height, Ho, split.chunk_rows,
+                                   split.chunks_per_image, C, blocks, block_channels, in_stick_bytes, std::uint64_t{p.input_width} * in_stick_bytes, out_stick_bytes,
+                                   std::uint64_t{Wo} * out_stick_bytes, in_es, out_es};
+  const HostComputeArgs compute_args{shape,       kernel.fn,     p.kernel_h,   p.dilation_h,
+                                     p.stride_h,  p.input_height, max_in_rows, std::uint64_t{Wo} * out_stick_bytes,
+                                     input_bytes, output_bytes,  weights_bytes, in_es,
+                                     out_es};
+  entry.reader = program.add_kernel("reader_depthwise_host", KernelRole::READER, pc.grid, reader_depthwise_host, reader_args);
+  entry.compute = program.add_kernel("compute_depthwise_host", KernelRole::COMPUTE, pc.grid, compute_depthwise_host, compute_args);
   for (std::uint32_t i = 0; i < cores; ++i) {
     const std::uint64_t first = std::min(items, i * per_core), count = std::min(items, first + per_core) - first;
     const CoreCoord core{i, 0};
-    program.set_runtime_args(reader, core, HostCoreArgs{first, count});
-    program.set_runtime_args(compute, core, HostCoreArgs{first, count});
+    program.set_runtime_args(entry.reader, core, HostCoreArgs{first, count, 0, 0, 0});
+    program.set_runtime_args(entry.compute, core, HostCoreArgs{first, count, 0, 0, 0});
+    entry.cores.push_back(core);
     pc.work.push_back(CoreWork{core, i, 0});
-    slice.cores.push_back(CorePlan{core, i, 0, first / blocks * Wo, static_cast<std::uint32_t>(count * Wo / blocks), 0, 0, 0, 0});
+    // Output sticks of the core's chunks (approximate when a core's items split a chunk's blocks).
+    slice.cores.push_back(CorePlan{core, i, 0, first / blocks * split.chunk_rows * Wo,
+                                   static_cast<std::uint32_t>(count * split.chunk_rows * Wo / blocks), 0, 0, 0, 0});
   }
-  device.run(program);
-  result.out_height = Ho;
-  result.out_width = Wo;
+  return entry;
+}
+
+}  // namespace
+
+Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
+                             const Conv2dConfig& config) {
+  const DataType out_dtype = config.output_dtype.value_or(input.dtype);
+  std::optional<DeviceTensor> packed_now;
+  if (!weights.host_packed) packed_now = pack_host_weights(device, weights);
+  const DeviceTensor& packed = weights.host_packed ? *weights.host_packed : *packed_now;
+
+  Conv2dResult result;
+  result.output = allocate_device_tensor(device, Shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.in_channels}, out_dtype,
+                                         Layout::ROW_MAJOR, MemoryConfig::dram_interleaved(), "conv2d output");
+  const Buffer& in_buf = *input.buffer;
+  const Buffer& out_buf = *result.output.buffer;
+  const Buffer& w_buf = *packed.buffer;
+
+  HostProgramKey key{p,
+                     config,
+                     device.arch(),
+                     input.dtype,
+                     input.layout,
+                     input.memory_config,
+                     in_buf.aligned_page_size(),
+                     in_buf.bytes_per_bank(),
+                     w_buf.bytes_per_bank()};
+  HostProgramEntry* entry = device.program_cache().find<HostProgramEntry>(key);
+  if (!entry)
+    entry = &device.program_cache().insert(std::move(key), build_host_program(device, p, config, input.dtype, out_dtype,
+                                                                              in_buf.aligned_page_size(), out_buf.aligned_page_size(),
+                                                                              in_buf.bytes_per_bank(), out_buf.bytes_per_bank(),
+                                                                              w_buf.bytes_per_bank()));
+  // This call's buffers: the only arguments that change between calls with equal keys.
+  for (const CoreCoord core : entry->cores)
+    for (const KernelHandle kernel : {entry->reader, entry->compute}) {
+      HostCoreArgs& args = entry->program.runtime_args<HostCoreArgs>(kernel, core);
+      args.input_address = in_buf.address();
+      args.output_address = out_buf.address();
+      args.weights_address = w_buf.address();
+    }
+  device.run(entry->program);
+  result.plan = entry->plan;
+  result.out_height = p.out_height();
+  result.out_width = p.out_width();
   result.prepared = weights;
   return result;
 }

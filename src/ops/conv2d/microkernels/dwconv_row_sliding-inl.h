@@ -40,7 +40,7 @@ constexpr std::size_t kSlidingVectors = 2;
 #else
 constexpr std::size_t kSlidingVectors = 1;
 #endif
-constexpr std::size_t kSlidingPixels = 8;
+constexpr std::size_t kSlidingPixels = 7;
 
 template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge>
 struct SlidingTile {
