@@ -15,6 +15,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <sstream>
 
@@ -38,9 +39,11 @@ struct KernelInstance {
   KernelCoroutine coroutine;
 };
 
-// At most one kernel per role on a core.
+// At most one kernel per role on a core. Built by the thread that runs the core (its
+// CB states, contexts and coroutine frames are then in that thread's cache).
 struct CoreRun {
   CoreState state;
+  std::array<std::optional<KernelContext>, kKernelRoles> contexts;  // destroyed after the coroutines
   std::array<KernelInstance, kKernelRoles> slots;
   std::uint32_t count = 0;
   std::span<KernelInstance> kernels() { return {slots.data(), count}; }
@@ -128,10 +131,11 @@ struct RunState {
   }
 };
 
-void flush_prints(const Device& device, const std::vector<CoreRun>& cores) {
+void flush_prints(const Device& device, const std::vector<std::unique_ptr<CoreRun>>& cores) {
   const DprintOptions& options = device.options().dprint;
-  for (const CoreRun& run : cores) {
-    const CoreRun* core = &run;
+  for (const auto& run : cores) {
+    const CoreRun* core = run.get();
+    if (!core) continue;  // not built: its thread failed first
     for (const KernelInstance& k : core->kernels()) {
       if (!k.prints) continue;
       const std::string text = k.prints->str();
@@ -154,143 +158,168 @@ void flush_prints(const Device& device, const std::vector<CoreRun>& cores) {
   }
 }
 
-}  // namespace
 
-void Device::run(Program& program) {
-  check_arg(!running_, "program '{}' launched while another program runs", program.name());
-  const auto check_cores = [&](const CoreRangeSet& set, const std::string& what) {
-    for (const auto& r : set.ranges)
-      check_arg(in_grid(r.end) && r.start.x <= r.end.x && r.start.y <= r.end.y,
-                "program '{}': {} uses cores {} outside the {}x{} grid of {}", program.name(), what, r.to_string(),
-                arch_.grid_x, arch_.grid_y, arch_.name);
-  };
-
-  // Declared before the cores: coroutine frames (in `cores`) are destroyed first, then
-  // the contexts they point to, then the arena that holds them.
-  std::size_t total_kernels = 0;
-  for (const auto& spec : program.kernels()) total_kernels += spec.cores.num_cores();
-  FrameArena arena(total_kernels * 512);
-  std::vector<KernelContext> contexts;
-  contexts.reserve(total_kernels);
-
-  // Cores that take part, in grid order, stored contiguously (kernel contexts keep
-  // references to their core's state, so the array never grows after this).
-  std::vector<std::int32_t> run_index(arch_.num_cores(), -1);
-  for (const auto& k : program.kernels()) {
-    check_cores(k.cores, fmt::format("kernel '{}'", k.name));
-    for (const auto& r : k.cores.ranges)
-      for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
-        for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
-  }
-  for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, fmt::format("CB {}", spec.config.cb_id));
-  std::vector<CoreRun> cores;
-  std::size_t instances = 0;
-  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
-    if (run_index[i] == 0) run_index[i] = static_cast<std::int32_t>(instances++);
-  cores.resize(instances);
-  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
-    if (run_index[i] >= 0) {
-      CoreRun& run = cores[static_cast<std::size_t>(run_index[i])];
-      run.state.core = {i % arch_.grid_x, i / arch_.grid_x};
-      run.state.l1 = l1_.at(i).get();
-    }
-  auto core_run = [&](CoreCoord c) -> CoreRun* {
-    const std::int32_t index = run_index[core_index(c)];
-    return index < 0 ? nullptr : &cores[static_cast<std::size_t>(index)];
-  };
-
-  // Semaphores: same address on every core of their range.
-  for (std::uint32_t id = 0; id < program.semaphores().size(); ++id) {
-    const auto& sem = program.semaphores()[id];
-    check_cores(sem.cores, fmt::format("semaphore {}", id));
-    for (const auto& c : sem.cores.cores())
-      std::memcpy(l1_base(c) + semaphore_address(id), &sem.initial_value, sizeof(std::uint32_t));
-  }
-
-  // Circular buffers: from the bottom of the CB region up, in declaration order; a
-  // globally allocated CB is its sharded buffer's memory.
-  const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
-  std::vector<std::uint32_t> cb_top(arch_.num_cores(), l1_cb_region_begin());
+// The circular buffers of `core`, from the bottom of the CB region up in declaration
+// order (a globally allocated CB is its sharded buffer's memory); returns the top of
+// the CB region. `cbs` (may be null: only the layout and its checks) receives the
+// CBs' states.
+std::uint32_t lay_out_circular_buffers(const Device& device, const Program& program, CoreCoord core, std::uint64_t lowest_buffer,
+                                       CircularBuffer* cbs) {
+  const Arch& arch = device.arch();
+  std::uint32_t top = device.l1_cb_region_begin();
   for (const auto& spec : program.circular_buffers()) {
+    if (!spec.cores.contains(core)) continue;
     const CircularBufferConfig& cfg = spec.config;
     const std::uint64_t bytes = std::uint64_t{cfg.page_size} * cfg.num_pages;
-    for (const auto& c : spec.cores.cores()) {
-      CoreRun* run = core_run(c);
-      CircularBuffer scratch;  // a CB on a core without kernels is laid out but unused
-      CircularBuffer& cb = run ? run->state.cbs[cfg.cb_id] : scratch;
-      cb = CircularBuffer{true, 0, cfg.page_size, cfg.num_pages, cfg.data_format};
-      if (cfg.globally_allocated) {
-        const Buffer& buffer = *cfg.globally_allocated;
-        check_arg(buffer.is_sharded() && buffer.type() == BufferType::L1 && buffer.shards().grid.contains(c),
-                  "program '{}': CB {} is bound to buffer '{}', which has no shard on core {}", program.name(),
-                  cfg.cb_id, buffer.name(), c.to_string());
-        check_arg(bytes <= buffer.bytes_per_bank(),
-                  "program '{}': CB {} ({} pages of {} bytes) is larger than the shard of buffer '{}' ({} bytes)",
-                  program.name(), cfg.cb_id, cfg.num_pages, cfg.page_size, buffer.name(), buffer.bytes_per_bank());
-        cb.base_address = static_cast<std::uint32_t>(buffer.address());
-        continue;
-      }
-      std::uint32_t& top = cb_top[core_index(c)];
-      const std::uint64_t base = (std::uint64_t{top} + arch_.l1_alignment - 1) / arch_.l1_alignment * arch_.l1_alignment;
+    CircularBuffer cb{true, 0, cfg.page_size, cfg.num_pages, cfg.data_format};
+    if (cfg.globally_allocated) {
+      const Buffer& buffer = *cfg.globally_allocated;
+      check_arg(buffer.is_sharded() && buffer.type() == BufferType::L1 && buffer.shards().grid.contains(core),
+                "program '{}': CB {} is bound to buffer '{}', which has no shard on core {}", program.name(), cfg.cb_id, buffer.name(),
+                core.to_string());
+      check_arg(bytes <= buffer.bytes_per_bank(), "program '{}': CB {} ({} pages of {} bytes) is larger than the shard of buffer '{}' ({} bytes)",
+                program.name(), cfg.cb_id, cfg.num_pages, cfg.page_size, buffer.name(), buffer.bytes_per_bank());
+      cb.base_address = static_cast<std::uint32_t>(buffer.address());
+    } else {
+      const std::uint64_t base = (std::uint64_t{top} + arch.l1_alignment - 1) / arch.l1_alignment * arch.l1_alignment;
       if (base + bytes > lowest_buffer)
         throw OutOfMemory(fmt::format(
             "out of memory in L1: program '{}' needs CB {} ({} pages of {} bytes = {} bytes) on core {} at 0x{:x}, but "
             "L1 buffers begin at 0x{:x}: the CBs of this core need {} bytes, {} are free below the buffers",
-            program.name(), cfg.cb_id, cfg.num_pages, cfg.page_size, bytes, c.to_string(), base, lowest_buffer,
-            base + bytes - l1_cb_region_begin(), lowest_buffer - l1_cb_region_begin()));
+            program.name(), cfg.cb_id, cfg.num_pages, cfg.page_size, bytes, core.to_string(), base, lowest_buffer,
+            base + bytes - device.l1_cb_region_begin(), lowest_buffer - device.l1_cb_region_begin()));
       cb.base_address = static_cast<std::uint32_t>(base);
       top = static_cast<std::uint32_t>(base + bytes);
     }
+    if (cbs) cbs[cfg.cb_id] = cb;
   }
+  return top;
+}
 
-  if (cores.empty()) return;
-  const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(cores.size()));
-  RunState state(threads);
-  for (std::size_t i = 0; i < cores.size(); ++i) state.slices[i % threads].push_back(&cores[i]);
+}  // namespace
 
-  // One coroutine per kernel and core, in role order on each core. Contexts live in
-  // one array and coroutine frames in one arena, so a launch makes no per-kernel
-  // allocation. Cores without prints share a stream that discards everything (it is
-  // only ever in a failed state, so concurrent writes change nothing).
-  FrameArena::current() = &arena;
-  struct ArenaReset {
-    ~ArenaReset() { FrameArena::current() = nullptr; }
-  } arena_reset;
-  std::ostream discard(nullptr);
-  for (int role = 0; role < kKernelRoles; ++role) {
-    for (const auto& spec : program.kernels()) {
-      if (static_cast<int>(spec.role) != role) continue;
-      for (const auto& r : spec.cores.ranges)
-        for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
-          for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) {
-            const CoreCoord c{x, y};
-            CoreRun& target = *core_run(c);
-            const auto args = spec.runtime_args.find(core_key(c));
-            KernelInstance& instance = target.slots[target.count++];
-            const bool prints = options_.dprint.enabled_for(c);
-            if (prints) instance.prints = std::make_unique<std::ostringstream>();
-            instance.context = &contexts.emplace_back(
-                *this, target.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
-                prints ? static_cast<std::ostream&>(*instance.prints) : discard, prints);
-            instance.coroutine = spec.function(*instance.context);
-          }
+void Device::run(Program& program) {
+  check_arg(!running_, "program '{}' launched while another program runs", program.name());
+  const auto check_cores = [&](const CoreRangeSet& set, const char* what, const auto& which) {
+    for (const auto& r : set.ranges)
+      if (!(in_grid(r.end) && r.start.x <= r.end.x && r.start.y <= r.end.y))
+        throw InvalidArgument(fmt::format("program '{}': {} {} uses cores {} outside the {}x{} grid of {}", program.name(), what, which,
+                                          r.to_string(), arch_.grid_x, arch_.grid_y, arch_.name));
+  };
+
+  // Cores that take part, in grid order.
+  std::vector<std::int32_t> run_index(arch_.num_cores(), -1);
+  for (const auto& k : program.kernels()) {
+    check_cores(k.cores, "kernel", k.name);
+    for (const auto& r : k.cores.ranges)
+      for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
+        for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
+  }
+  for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, "CB", spec.config.cb_id);
+  std::vector<CoreCoord> run_cores;
+  for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
+    if (run_index[i] == 0) {
+      run_index[i] = static_cast<std::int32_t>(run_cores.size());
+      run_cores.push_back({i % arch_.grid_x, i / arch_.grid_x});
     }
+
+  // Semaphores: same address on every core of their range.
+  for (std::uint32_t id = 0; id < program.semaphores().size(); ++id) {
+    const auto& sem = program.semaphores()[id];
+    check_cores(sem.cores, "semaphore", id);
+    for (const auto& c : sem.cores.cores())
+      std::memcpy(l1_base(c) + semaphore_address(id), &sem.initial_value, sizeof(std::uint32_t));
   }
 
-  for (CoreRun& core : cores) set_cb_region_end(core.state.core, cb_top[core_index(core.state.core)]);
+  // CB layout checks on every core a CB is placed on; the CB region of every core that
+  // runs kernels (the watcher's bound for remote writes too, so all of them before any
+  // kernel runs). A core's own CB states are set up by the thread that runs it.
+  const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
+  std::vector<bool> laid_out(arch_.num_cores(), false);
+  for (const auto& spec : program.circular_buffers())
+    for (const CoreCoord c : spec.cores.cores()) {
+      if (laid_out[core_index(c)]) continue;
+      laid_out[core_index(c)] = true;
+      const std::uint32_t top = lay_out_circular_buffers(*this, program, c, lowest_buffer, nullptr);
+      if (run_index[core_index(c)] >= 0) set_cb_region_end(c, top);
+    }
+  struct RegionReset {
+    Device& device;
+    const std::vector<CoreCoord>& cores;
+    ~RegionReset() {
+      for (const CoreCoord c : cores) device.set_cb_region_end(c, 0);
+    }
+  } region_reset{*this, run_cores};
+  if (run_cores.empty()) return;
+
+  const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(run_cores.size()));
+  // Declared before the cores: coroutine frames (in `cores`) are destroyed first, then
+  // the arenas that hold them.
+  RunState state(threads);
+  std::vector<std::unique_ptr<FrameArena>> arenas(threads);
+  std::vector<std::unique_ptr<CoreRun>> cores(run_cores.size());
+  std::vector<std::vector<std::size_t>> slices(threads);
+  for (std::size_t i = 0; i < run_cores.size(); ++i) slices[i % threads].push_back(i);
+
+  // Each thread builds the cores it runs: their CB states, then one coroutine per kernel
+  // in role order (contexts in the core, frames in the thread's arena: no per-kernel
+  // allocation). Cores without prints share a stream that discards everything (it is
+  // only ever in a failed state, so concurrent writes change nothing).
+  std::ostream discard(nullptr);
+  const auto build_cores = [&](unsigned index) {
+    std::size_t kernels = 0;
+    for (const std::size_t i : slices[index])
+      for (const auto& spec : program.kernels()) kernels += spec.cores.contains(run_cores[i]) ? 1 : 0;
+    arenas[index] = std::make_unique<FrameArena>(kernels * 512);
+    FrameArena::current() = arenas[index].get();
+    struct ArenaReset {
+      ~ArenaReset() { FrameArena::current() = nullptr; }
+    } arena_reset;
+    for (const std::size_t i : slices[index]) {
+      const CoreCoord c = run_cores[i];
+      cores[i] = std::make_unique<CoreRun>();
+      CoreRun& run = *cores[i];
+      run.state.core = c;
+      run.state.l1 = l1_.at(core_index(c)).get();
+      lay_out_circular_buffers(*this, program, c, lowest_buffer, run.state.cbs.data());
+      const bool prints = options_.dprint.enabled_for(c);
+      for (int role = 0; role < kKernelRoles; ++role)
+        for (const auto& spec : program.kernels()) {
+          if (static_cast<int>(spec.role) != role || !spec.cores.contains(c)) continue;
+          const auto args = spec.runtime_args.find(core_key(c));
+          KernelInstance& instance = run.slots[run.count];
+          if (prints) instance.prints = std::make_unique<std::ostringstream>();
+          instance.context = &run.contexts[run.count].emplace(
+              *this, run.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
+              prints ? static_cast<std::ostream&>(*instance.prints) : discard, prints);
+          instance.coroutine = spec.function(*instance.context);
+          ++run.count;
+        }
+      state.slices[index].push_back(&run);
+    }
+  };
+
   running_ = true;
-  pool_->run(threads, [&](unsigned index) { state.run_thread(index); });
+  pool_->run(threads, [&](unsigned index) {
+    try {
+      build_cores(index);
+    } catch (...) {
+      state.fail(std::current_exception());
+      return;
+    }
+    state.run_thread(index);
+  });
   running_ = false;
-  for (CoreRun& core : cores) set_cb_region_end(core.state.core, 0);
 
   flush_prints(*this, cores);
   if (state.error) std::rethrow_exception(state.error);
   if (state.deadlock.load()) {
     std::string report = fmt::format("deadlock in program '{}': no kernel can make progress", program.name());
-    for (const CoreRun& core : cores)
-      for (const auto& k : core.kernels())
+    for (const auto& core : cores)
+      if (core)
+        for (const auto& k : core->kernels())
         if (!k.coroutine.done())
-          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core.state.core.to_string(),
+          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core->state.core.to_string(),
                                 k.context->kernel_name(), to_string(k.context->role()), k.context->describe_wait());
     throw Deadlock(report);
   }
