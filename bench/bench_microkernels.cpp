@@ -1,12 +1,16 @@
 // The host row microkernels alone (microkernels/dwconv_row.hpp), on one thread with
 // the data in cache: GFLOP/s per dtype, kernel size and SIMD target, so a kernel change
-// is measured apart from the device model around it.
+// is measured apart from the device model around it. And the other end: the per-call
+// cost of conv2d on the host preset for a conv whose arithmetic is negligible (cached
+// program, output allocation, launch, one or two cores).
 #include <benchmark/benchmark.h>
 
+#include <fmt/format.h>
 #include <hwy/targets.h>
 
 #include <vector>
 
+#include "ops/conv2d/conv2d.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
 
 namespace shardwise {
@@ -36,7 +40,32 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target) {
                                                  benchmark::Counter::kIsRate);
 }
 
+// conv2d on a 4x4x32 input (3x3, padding 1: 9 KFLOP) with prepared weights, the input
+// on the device, the program cached after the first call: what a call costs besides
+// its arithmetic.
+void BM_HostConvCall(benchmark::State& state) {
+  const unsigned threads = static_cast<unsigned>(state.range(0));
+  Device device(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads});
+  Conv2dParams p;
+  p.in_channels = p.out_channels = p.groups = 32;
+  p.input_height = p.input_width = 4;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  Conv2dConfig config;
+  config.weights_dtype = DataType::FLOAT32;
+  const std::vector<float> x(4 * 4 * 32, 1.0f), w(32 * 9, 0.5f), b(32, 0.0f);
+  const DeviceTensor input = to_device(Tensor::from_vector(x, Shape{1, 1, 16, 32}), device, MemoryConfig::dram_interleaved(), "input");
+  const PreparedWeights prepared = prepare_depthwise_weights(device, Tensor::from_vector(w, Shape{32, 1, 3, 3}), Tensor::from_vector(b, Shape{32}),
+                                                             conv2d_parallel_config(p, config, device.arch()).channel_shards(), config.weights_dtype);
+  for (auto _ : state) {
+    Conv2dResult result = conv2d(input, prepared, device, p, config);
+    benchmark::DoNotOptimize(result.output.buffer.get());
+  }
+  state.SetLabel(fmt::format("{} core(s), cache hits {} misses {}", threads, device.program_cache().hits(), device.program_cache().misses()));
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("HostConvCall", BM_HostConvCall)->ArgName("cores")->Arg(1)->Arg(2)->UseRealTime();
   for (std::int64_t target : dw_row_targets())
     for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
       benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
