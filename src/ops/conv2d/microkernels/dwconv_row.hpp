@@ -16,7 +16,7 @@
 // Channels sit in vector lanes. Two families (see their files for the register tiles):
 //   sliding  (dwconv_row_sliding-inl.h) kernel width 3, 5 or 7, stride 1 or 2, dilation
 //            1: each input column is loaded once per kernel row and fed to every output
-//            pixel whose window holds it; 2 vectors x 8 pixels per tile on AVX-512.
+//            pixel whose window holds it; 2 vectors x 7 pixels per tile on AVX-512.
 //   generic  (dwconv_row_generic.cpp) any width, stride and dilation: one load per tap.
 // Both take whole vectors of channels, then one masked vector for the last channels
 // (masked loads and stores: nothing past `channels` is read or written).

@@ -18,7 +18,9 @@
 // columns in the padding; all other tiles run without a test. Rows narrower than
 // kPixels take 4-pixel, then 1-pixel tiles; the last tile of a row may overlap the one
 // before it (it is shifted left to end at the last pixel, recomputing a few outputs
-// with identical results) instead of needing a tile of every width.
+// with identical results) instead of needing a tile of every width. Pixel tiles outer,
+// channel blocks inner: each pixel's channels are contiguous in NHWC, and a pass over
+// one channel block at a time reads part of every pixel's cache lines (measured slower).
 #if defined(SHARDWISE_DWCONV_ROW_SLIDING_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
 #undef SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
@@ -33,8 +35,11 @@
 HWY_BEFORE_NAMESPACE();
 namespace shardwise::HWY_NAMESPACE {
 
-// Register tile widths: 2 vectors x 8 pixels (16 accumulators) with 32 vector registers
-// (AVX-512); 1 vector x 8 pixels where there are 16 (AVX2) or lanes are scalar.
+// Register tile widths: 2 vectors x 7 pixels (14 accumulators) with 32 vector registers
+// (AVX-512); 1 vector x 7 pixels where there are 16 (AVX2) or lanes are scalar. Seven
+// pixels because the real layers' output widths (112, 56, 28, 14, 7) are multiples of
+// 7: no overlapping last tile there (8-pixel tiles measured slower on the 7- and 14-wide
+// layers).
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
 constexpr std::size_t kSlidingVectors = 2;
 #else
@@ -106,44 +111,46 @@ struct SlidingTile {
   }
 };
 
-// Every pixel tile of the row for one channel block; the last tile shifted left to
-// end at the row's last pixel (kPixels <= out_width).
-template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors,
-          bool kMasked>
-HWY_INLINE void sliding_block(const DwRowShape& s, const DwRowCall& call, std::size_t c, std::size_t tail) {
-  constexpr std::int64_t kColumns = SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, false>::kColumns;
-  const std::int64_t out_width = s.out_width, width = s.in_width;
+// The register tiles of pixels [wo, wo + kPixels) across every channel: whole
+// kVectors-wide blocks, then masked single vectors. Channels inner, so that each
+// pixel's channels (contiguous in NHWC) are read and written in order.
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels>
+HWY_INLINE void sliding_pixels(const DwRowShape& s, const DwRowCall& call, std::int64_t wo) {
+  const std::size_t N = hn::Lanes(DF());
+  constexpr std::size_t V = kSlidingVectors;
+  constexpr std::int64_t kColumns = SlidingTile<In, kKw, kStride, kPixels, V, false, false>::kColumns;
+  const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+  const bool edge = col0 < 0 || col0 + kColumns > static_cast<std::int64_t>(s.in_width);
+  std::size_t c = 0;
+  for (; c + V * N <= call.channels; c += V * N) {
+    if (edge) SlidingTile<In, kKw, kStride, kPixels, V, false, true>::template run<Out, kAct>(s, call, wo, c, 0);
+    else SlidingTile<In, kKw, kStride, kPixels, V, false, false>::template run<Out, kAct>(s, call, wo, c, 0);
+  }
+  for (; c < call.channels; c += N) {
+    const std::size_t tail = std::min(N, std::size_t{call.channels} - c);
+    if (edge) SlidingTile<In, kKw, kStride, kPixels, 1, true, true>::template run<Out, kAct>(s, call, wo, c, tail);
+    else SlidingTile<In, kKw, kStride, kPixels, 1, true, false>::template run<Out, kAct>(s, call, wo, c, tail);
+  }
+}
+
+// Every pixel tile of the row, the last one shifted left to end at the row's last
+// pixel (kPixels <= out_width).
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels>
+HWY_INLINE void sliding_tiles(const DwRowShape& s, const DwRowCall& call) {
+  const std::int64_t out_width = s.out_width;
   for (std::int64_t wo = 0;; wo += kPixels) {
     if (wo + static_cast<std::int64_t>(kPixels) > out_width) wo = out_width - kPixels;
-    const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
-    if (col0 >= 0 && col0 + kColumns <= width)
-      SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, false>::template run<Out, kAct>(s, call, wo, c, tail);
-    else
-      SlidingTile<In, kKw, kStride, kPixels, kVectors, kMasked, true>::template run<Out, kAct>(s, call, wo, c, tail);
+    sliding_pixels<In, Out, kAct, kKw, kStride, kPixels>(s, call, wo);
     if (wo + static_cast<std::int64_t>(kPixels) >= out_width) break;
   }
 }
 
-template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kVectors, bool kMasked>
-HWY_INLINE void sliding_channels(const DwRowShape& s, const DwRowCall& call, std::size_t c, std::size_t tail) {
-  if (s.out_width >= kSlidingPixels)
-    sliding_block<In, Out, kAct, kKw, kStride, kSlidingPixels, kVectors, kMasked>(s, call, c, tail);
-  else if (s.out_width >= 4)
-    sliding_block<In, Out, kAct, kKw, kStride, 4, kVectors, kMasked>(s, call, c, tail);
-  else
-    sliding_block<In, Out, kAct, kKw, kStride, 1, kVectors, kMasked>(s, call, c, tail);
-}
-
-// One output row: channel blocks outer (the block's weights and the row's input
-// columns stay in L1 across its pixel tiles), pixel tiles inner.
+// One output row: pixel tiles outer, channel blocks inner.
 template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
 void SlidingRow(const DwRowShape& s, const DwRowCall& call) {
-  const std::size_t N = hn::Lanes(DF());
-  constexpr std::size_t V = kSlidingVectors;
-  std::size_t c = 0;
-  for (; c + V * N <= call.channels; c += V * N) sliding_channels<In, Out, kAct, kKw, kStride, V, false>(s, call, c, 0);
-  for (; c < call.channels; c += N)
-    sliding_channels<In, Out, kAct, kKw, kStride, 1, true>(s, call, c, std::min(N, std::size_t{call.channels} - c));
+  if (s.out_width >= kSlidingPixels) sliding_tiles<In, Out, kAct, kKw, kStride, kSlidingPixels>(s, call);
+  else if (s.out_width >= 4) sliding_tiles<In, Out, kAct, kKw, kStride, 4>(s, call);
+  else sliding_tiles<In, Out, kAct, kKw, kStride, 1>(s, call);
 }
 
 template <std::size_t kKw, Activation kAct>
