@@ -17,6 +17,7 @@ struct TimingOptions {
   unsigned rounds = 11;    // timed rounds per library
   double round_ms = 15;    // each round runs the conv this long (at least once)
   double warmup_ms = 30;   // untimed calls first (at least two)
+  unsigned settle_ms = 5;  // idle time before each round (other libraries' pools go to sleep)
 };
 
 struct Timing {
