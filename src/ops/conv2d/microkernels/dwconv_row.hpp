@@ -62,7 +62,7 @@ using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);
 
 struct DwRowMicrokernel {
   DwRowFn fn = nullptr;
-  std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c8p_AVX3"
+  std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c7p_AVX3"
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).
