@@ -31,7 +31,8 @@ class ProgramCache {
           !(*static_cast<const Key*>(s.key.get()) == key))
         continue;
       ++hits_;
-      if (i != 0) std::rotate(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(i), slots_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      const auto at = slots_.begin() + static_cast<std::ptrdiff_t>(i);
+      std::rotate(slots_.begin(), at, at + 1);
       return static_cast<Entry*>(slots_.front().entry.get());
     }
     ++misses_;

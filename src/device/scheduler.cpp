@@ -158,7 +158,6 @@ void flush_prints(const Device& device, const std::vector<std::unique_ptr<CoreRu
   }
 }
 
-
 // The circular buffers of `core`, from the bottom of the CB region up in declaration
 // order (a globally allocated CB is its sharded buffer's memory); returns the top of
 // the CB region. `cbs` (may be null: only the layout and its checks) receives the
@@ -200,22 +199,23 @@ std::uint32_t lay_out_circular_buffers(const Device& device, const Program& prog
 
 void Device::run(Program& program) {
   check_arg(!running_, "program '{}' launched while another program runs", program.name());
-  const auto check_cores = [&](const CoreRangeSet& set, const char* what, const auto& which) {
+  // `describe` names the kernel, CB or semaphore; called only for the error.
+  const auto check_cores = [&](const CoreRangeSet& set, const auto& describe) {
     for (const auto& r : set.ranges)
       if (!(in_grid(r.end) && r.start.x <= r.end.x && r.start.y <= r.end.y))
-        throw InvalidArgument(fmt::format("program '{}': {} {} uses cores {} outside the {}x{} grid of {}", program.name(), what, which,
+        throw InvalidArgument(fmt::format("program '{}': {} uses cores {} outside the {}x{} grid of {}", program.name(), describe(),
                                           r.to_string(), arch_.grid_x, arch_.grid_y, arch_.name));
   };
 
   // Cores that take part, in grid order.
   std::vector<std::int32_t> run_index(arch_.num_cores(), -1);
   for (const auto& k : program.kernels()) {
-    check_cores(k.cores, "kernel", k.name);
+    check_cores(k.cores, [&] { return fmt::format("kernel '{}'", k.name); });
     for (const auto& r : k.cores.ranges)
       for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
         for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
   }
-  for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, "CB", spec.config.cb_id);
+  for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, [&] { return fmt::format("CB {}", spec.config.cb_id); });
   std::vector<CoreCoord> run_cores;
   for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
     if (run_index[i] == 0) {
@@ -226,7 +226,7 @@ void Device::run(Program& program) {
   // Semaphores: same address on every core of their range.
   for (std::uint32_t id = 0; id < program.semaphores().size(); ++id) {
     const auto& sem = program.semaphores()[id];
-    check_cores(sem.cores, "semaphore", id);
+    check_cores(sem.cores, [&] { return fmt::format("semaphore {}", id); });
     for (const auto& c : sem.cores.cores())
       std::memcpy(l1_base(c) + semaphore_address(id), &sem.initial_value, sizeof(std::uint32_t));
   }

@@ -262,6 +262,26 @@ TEST(OutOfMemory, CircularBuffersAndBuffersMustFitTogether) {
   }
 }
 
+TEST(Launch, KernelsAndCbsOffTheGridAreNamed) {
+  Device device = testing::make_device("wormhole_b0");
+  const CoreRangeSet off_grid{{CoreRange{{7, 0}, {8, 0}}}};  // x = 8 is outside the 8x8 grid
+  Program kernels("off the grid");
+  kernels.add_kernel("stray", KernelRole::READER, off_grid, do_nothing);
+  Program cbs("off the grid");
+  cbs.add_circular_buffer(off_grid, CircularBufferConfig{3, 64, 2, DataType::BFLOAT16, nullptr});
+  for (auto [program, name] : {std::pair{&kernels, "kernel 'stray'"}, std::pair{&cbs, "CB 3"}}) {
+    try {
+      device.run(*program);
+      ADD_FAILURE() << name << " ran";
+    } catch (const InvalidArgument& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(name), std::string::npos) << m;
+      EXPECT_NE(m.find("(7,0)-(8,0)"), std::string::npos) << m;
+      EXPECT_NE(m.find("outside the 8x8 grid"), std::string::npos) << m;
+    }
+  }
+}
+
 // ---- a reader -> compute -> writer pipeline ----------------------------------------
 
 constexpr std::uint32_t kPages = 10000;

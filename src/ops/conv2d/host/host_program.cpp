@@ -59,8 +59,7 @@ struct HostProgramKey {
 struct HostProgramEntry {
   Program program{"depthwise conv2d (host)"};
   KernelHandle reader = 0, compute = 0;
-  std::vector<CoreCoord> cores;
-  Conv2dPlan plan;
+  Conv2dPlan plan;  // plan.parallel.work: the cores that run, with their runtime args
 };
 
 // How the work is cut into items (row chunk x channel block): a few items per core to
@@ -133,14 +132,29 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                           "in place, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores, kernel.name);
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
-  slice.shard_height = static_cast<std::uint32_t>((per_core + blocks - 1) / blocks * split.chunk_rows * Wo);  // output sticks per core, at most
+  // Output sticks per core, at most.
+  slice.shard_height = static_cast<std::uint32_t>((per_core + blocks - 1) / blocks * split.chunk_rows * Wo);
 
   Program& program = entry.program;
   program.add_circular_buffer(pc.grid, CircularBufferConfig{kHostWindowCb, host_window_page_bytes(max_in_rows), kHostWindowPages,
                                                             DataType::UINT32, nullptr});
-  const HostReaderArgs reader_args{p.kernel_h, p.dilation_h, p.stride_h, p.pad_top, p.input_height, Ho, split.chunk_rows,
-                                   split.chunks_per_image, C, blocks, block_channels, in_stick_bytes, std::uint64_t{p.input_width} * in_stick_bytes, out_stick_bytes,
-                                   std::uint64_t{Wo} * out_stick_bytes, in_es, out_es};
+  const HostReaderArgs reader_args{p.kernel_h,
+                                   p.dilation_h,
+                                   p.stride_h,
+                                   p.pad_top,
+                                   p.input_height,
+                                   Ho,
+                                   split.chunk_rows,
+                                   split.chunks_per_image,
+                                   C,
+                                   blocks,
+                                   block_channels,
+                                   in_stick_bytes,
+                                   std::uint64_t{p.input_width} * in_stick_bytes,
+                                   out_stick_bytes,
+                                   std::uint64_t{Wo} * out_stick_bytes,
+                                   in_es,
+                                   out_es};
   const HostComputeArgs compute_args{shape,       kernel.fn,     p.kernel_h,   p.dilation_h,
                                      p.stride_h,  p.input_height, max_in_rows, std::uint64_t{Wo} * out_stick_bytes,
                                      input_bytes, output_bytes,  weights_bytes, in_es,
@@ -152,7 +166,6 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
     const CoreCoord core{i, 0};
     program.set_runtime_args(entry.reader, core, HostCoreArgs{first, count, 0, 0, 0});
     program.set_runtime_args(entry.compute, core, HostCoreArgs{first, count, 0, 0, 0});
-    entry.cores.push_back(core);
     pc.work.push_back(CoreWork{core, i, 0});
     // Output sticks of the core's chunks (approximate when a core's items split a chunk's blocks).
     slice.cores.push_back(CorePlan{core, i, 0, first / blocks * split.chunk_rows * Wo,
@@ -193,9 +206,9 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
                                                                               in_buf.bytes_per_bank(), out_buf.bytes_per_bank(),
                                                                               w_buf.bytes_per_bank()));
   // This call's buffers: the only arguments that change between calls with equal keys.
-  for (const CoreCoord core : entry->cores)
+  for (const CoreWork& work : entry->plan.parallel.work)
     for (const KernelHandle kernel : {entry->reader, entry->compute}) {
-      HostCoreArgs& args = entry->program.runtime_args<HostCoreArgs>(kernel, core);
+      HostCoreArgs& args = entry->program.runtime_args<HostCoreArgs>(kernel, work.core);
       args.input_address = in_buf.address();
       args.output_address = out_buf.address();
       args.weights_address = w_buf.address();
