@@ -73,15 +73,16 @@ std::vector<LibraryResult> run_cell(const Cell& cell, const CellData& data, cons
   }
   for (unsigned round = 0; round < options.rounds; ++round)
     for (Contender& c : contenders) {
-      // Let the previous library's thread pool stop spinning (OpenMP, pthreadpool and
-      // shardwise's pool spin for a while after a call; on a machine whose cores are
-      // hyperthread siblings a spinning pool slows whoever runs next), then one untimed
-      // call so that this library's own pool is awake: every library's round starts alike.
+      // Let the previous library's thread pool stop spinning (OpenMP and shardwise's pool
+      // spin for a while after a call, pthreadpool's are sent to sleep by quiesce(); on
+      // two vCPUs a spinning pool slows whoever runs next), then one untimed call so
+      // that this library's own pool is awake: every library's round starts alike.
       std::this_thread::sleep_for(std::chrono::milliseconds(options.settle_ms));
       c.conv->run();
       const auto start = Clock::now();
       for (unsigned i = 0; i < c.calls_per_round; ++i) c.conv->run();
       c.per_call_us.push_back(seconds_since(start) * 1e6 / c.calls_per_round);
+      c.conv->quiesce();
     }
   for (Contender& c : contenders)
     results[c.result_index].timing = Timing{percentile(c.per_call_us, 0.5), percentile(c.per_call_us, 0.1),

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "library.hpp"
+#include "pthreadpool_sleep.hpp"
 
 namespace shardwise::bench {
 namespace {
@@ -34,6 +35,7 @@ class CopyFloor final : public PreparedConv {
         chunks_);
   }
   // Not a conv: nothing to compare (the benchmark never checks the copy floor).
+  void quiesce() override { put_workers_to_sleep(pool_); }
   void read_output(std::span<float>) override {}
   std::string kernel() const override { return fmt::format("memcpy of {} bytes in {} chunks", bytes_, chunks_); }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "library.hpp"
+#include "pthreadpool_sleep.hpp"
 
 namespace shardwise::bench {
 namespace {
@@ -38,6 +39,7 @@ class XnnpackConv final : public PreparedConv {
   }
 
   void run() override { check_xnn(xnn_run_operator(op_, pool_), "xnn_run_operator"); }
+  void quiesce() override { put_workers_to_sleep(pool_); }
   void read_output(std::span<float> nhwc) override { std::copy(output_.begin(), output_.end(), nhwc.begin()); }
   std::string kernel() const override { return "f32 convolution2d_nhwc, groups = C (depthwise microkernel chosen internally)"; }
 

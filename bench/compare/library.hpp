@@ -17,6 +17,9 @@ class PreparedConv {
   virtual void run() = 0;                            // the timed call
   virtual void read_output(std::span<float> nhwc) = 0;  // after run(); as float NHWC
   virtual std::string kernel() const = 0;            // which kernel / ISA the library runs
+  // After a timed round: let the library's idle threads stop competing for the CPUs
+  // the next library's round uses (their own time is not measured here).
+  virtual void quiesce() {}
 };
 
 struct Library {
