@@ -39,11 +39,12 @@ Device::Device(Arch arch, DeviceOptions options)
                     arch_.l1_size - arch_.l1_small_size, arch_.l1_alignment),
       l1_small_allocator_("L1_SMALL (every core)", arch_.l1_size - arch_.l1_small_size, arch_.l1_size,
                           arch_.l1_alignment),
-      dram_(arch_.num_dram_banks),
       cb_region_end_(arch_.num_cores(), 0) {
   check_arg(arch_.num_cores() >= 1 && arch_.l1_size > arch_.l1_unreserved_base + arch_.l1_small_size,
             "arch '{}' leaves no usable L1 ({} bytes, {} reserved)", arch_.name, arch_.l1_size,
             arch_.l1_unreserved_base + arch_.l1_small_size);
+  dram_.reserve(arch_.num_dram_banks);
+  for (std::uint32_t i = 0; i < arch_.num_dram_banks; ++i) dram_.emplace_back(arch_.dram_bank_size, "a DRAM bank");
   l1_.reserve(arch_.num_cores());
   for (std::uint32_t i = 0; i < arch_.num_cores(); ++i) {
     // calloc: the OS hands out zero pages on first touch, so idle cores cost nothing.
@@ -92,11 +93,6 @@ std::shared_ptr<Buffer> Device::create_buffer(BufferConfig config) {
   LockstepAllocator& allocator = allocator_for(config);
   const bool bottom_up = config.type == BufferType::DRAM;
   const std::uint64_t address = allocator.allocate(per_bank, bottom_up, config.name);
-  if (config.type == BufferType::DRAM) {
-    const std::uint64_t top = allocator.highest_allocated_end();
-    for (auto& bank : dram_)
-      if (bank.size() < top) bank.resize(top);
-  }
   return std::make_shared<Buffer>(*this, std::move(config), address, aligned_page, per_bank);
 }
 

@@ -14,6 +14,7 @@
 
 #include "device/allocator.hpp"
 #include "device/arch.hpp"
+#include "device/host_memory.hpp"
 #include "device/buffer.hpp"
 #include "device/noc_address.hpp"
 #include "device/program_cache.hpp"
@@ -105,7 +106,7 @@ class Device {
   LockstepAllocator l1_allocator_;
   LockstepAllocator l1_small_allocator_;
   std::vector<std::unique_ptr<std::uint8_t, FreeDeleter>> l1_;  // per core, zeroed lazily by the OS
-  std::vector<std::vector<std::uint8_t>> dram_;                 // per bank, grown as buffers are allocated
+  std::vector<HostMemoryRegion> dram_;                          // per bank, reserved whole, touched as used
   std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
   std::unique_ptr<WorkerPool> pool_;
   ProgramCache program_cache_;
