@@ -15,25 +15,37 @@ constexpr std::uint64_t kGiB = 1ull << 30;
 constexpr std::uint32_t kL1FirmwareBytes = 100 * 1024;
 constexpr std::uint32_t kL1SmallBytes = 16 * 1024;  // as the reference's test suite opens the device
 
-std::uint32_t host_l2_bytes() {
-  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index2/size");
+// Size of cache `index` of CPU 0 as sysfs reports it ("48K", "2048K", "2M"); 0 if unknown.
+std::uint64_t sysfs_cache_bytes(int index) {
+  std::ifstream in(fmt::format("/sys/devices/system/cpu/cpu0/cache/index{}/size", index));
   std::string text;
-  if (in >> text && !text.empty()) {
-    std::uint32_t value = 0;
-    try {
-      value = static_cast<std::uint32_t>(std::stoul(text));
-    } catch (...) {
-      return 1u << 20;
-    }
-    const char unit = text.back();
-    if (unit == 'K') value *= 1024;
-    if (unit == 'M') value *= 1024 * 1024;
-    if (value >= 256 * 1024) return value;
+  if (!(in >> text) || text.empty()) return 0;
+  std::uint64_t value = 0;
+  try {
+    value = std::stoull(text);
+  } catch (...) {
+    return 0;
   }
-  return 1u << 20;
+  const char unit = text.back();
+  if (unit == 'K') value *= 1024;
+  if (unit == 'M') value *= 1024 * 1024;
+  return value;
+}
+
+std::uint32_t host_l2_bytes() {
+  const std::uint64_t value = sysfs_cache_bytes(2);
+  return value >= 256 * 1024 && value < (1ull << 31) ? static_cast<std::uint32_t>(value) : 1u << 20;
 }
 
 }  // namespace
+
+std::uint32_t host_l1d_bytes() {
+  static const std::uint32_t bytes = [] {
+    const std::uint64_t value = sysfs_cache_bytes(0);  // index 0: the level-1 data cache on x86 and arm64 Linux
+    return value >= 16 * 1024 && value <= 1024 * 1024 ? static_cast<std::uint32_t>(value) : 32u * 1024;
+  }();
+  return bytes;
+}
 
 Arch arch_preset(std::string_view name, const ArchOverrides& overrides) {
   Arch arch;

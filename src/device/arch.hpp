@@ -57,4 +57,9 @@ struct ArchOverrides {
 // InvalidArgument naming the value otherwise.
 Arch arch_preset(std::string_view name, const ArchOverrides& overrides = {});
 
+// The host CPU's level-1 data cache per core, bytes (sysfs; 32 KiB when unknown). The
+// host preset's L1 stands for the CPU's private L2; host kernels size their innermost
+// blocking by this.
+std::uint32_t host_l1d_bytes();
+
 }  // namespace shardwise

@@ -33,6 +33,9 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
   std::array<const void*, 16> inline_rows{};
   std::vector<const void*> heap_rows(a.kernel_h > inline_rows.size() ? a.kernel_h : 0);
   const void** rows = a.kernel_h > inline_rows.size() ? heap_rows.data() : inline_rows.data();
+  std::array<const void*, 16> inline_next{};
+  std::vector<const void*> heap_next(a.kernel_h > inline_next.size() ? a.kernel_h : 0);
+  const void** next_rows = a.kernel_h > inline_next.size() ? heap_next.data() : inline_next.data();
 
   for (std::uint64_t item = 0; item < core.num_items; ++item) {
     co_await ctx.cb_wait_front(kHostWindowCb, 1);
@@ -51,21 +54,41 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
       if (addresses[r] < core.input_address || addresses[r] + in_extent > in_end)
         outside(ctx, "input row", addresses[r], core.input_address, in_end);
 
-    for (std::uint32_t j = 0; j < h.out_rows; ++j) {
-      // Kernel rows i whose input row top + j*stride + i*dilation lies in the image.
-      const std::int64_t top = h.top + std::int64_t{j} * a.stride_h;
-      std::uint32_t first = 0, count = 0;
-      for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
-        const std::int64_t in_row = top + std::int64_t{i} * a.dilation_h;
-        if (in_row < 0 || in_row >= std::int64_t{a.in_height}) continue;
-        if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows)
-          outside(ctx, "input row index", static_cast<std::uint64_t>(in_row), h.first_in_row, std::uint64_t{h.first_in_row} + h.num_in_rows);
-        if (count == 0) first = i;
-        rows[count++] = input + (addresses[in_row - h.first_in_row] - core.input_address);
+    // Channel passes outer, output rows inner: one pass's kernel_h input rows stay in
+    // the CPU's L1 from one output row to the next.
+    for (std::uint32_t c = 0; c < h.channels; c += a.pass_channels) {
+      const std::uint32_t pass = std::min(a.pass_channels, h.channels - c);
+      for (std::uint32_t j = 0; j < h.out_rows; ++j) {
+        // Kernel rows i whose input row top + j*stride + i*dilation lies in the image.
+        const std::int64_t top = h.top + std::int64_t{j} * a.stride_h;
+        std::uint32_t first = 0, count = 0;
+        for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
+          const std::int64_t in_row = top + std::int64_t{i} * a.dilation_h;
+          if (in_row < 0 || in_row >= std::int64_t{a.in_height}) continue;
+          if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows)
+            outside(ctx, "input row index", static_cast<std::uint64_t>(in_row), h.first_in_row, std::uint64_t{h.first_in_row} + h.num_in_rows);
+          if (count == 0) first = i;
+          rows[count++] = input + (addresses[in_row - h.first_in_row] - core.input_address) + std::uint64_t{c} * a.in_element_bytes;
+        }
+        // The next output row's input rows that this row does not read: prefetched.
+        std::uint32_t next_count = 0;
+        if (j + 1 < h.out_rows) {
+          const std::int64_t next_top = top + a.stride_h;
+          for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
+            const std::int64_t in_row = next_top + std::int64_t{i} * a.dilation_h;
+            if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows) continue;
+            const std::int64_t offset = in_row - top;  // shared with this row when a multiple of the dilation below kernel_h
+            if (offset % a.dilation_h == 0 && offset / a.dilation_h < std::int64_t{a.kernel_h}) continue;
+            next_rows[next_count++] = input + (addresses[in_row - h.first_in_row] - core.input_address) + std::uint64_t{c} * a.in_element_bytes;
+          }
+        }
+        DwRowCall call{rows, count, weights + first * taps_per_row + h.c0 + c, bias + h.c0 + c,
+                       output + (h.out_address - core.output_address) + j * a.out_row_bytes + std::uint64_t{c} * a.out_element_bytes,
+                       pass};
+        call.next_rows = next_rows;
+        call.num_next_rows = next_count;
+        a.microkernel(a.shape, call);
       }
-      const DwRowCall call{rows, count, weights + first * taps_per_row + h.c0, bias + h.c0,
-                           output + (h.out_address - core.output_address) + j * a.out_row_bytes, h.channels};
-      a.microkernel(a.shape, call);
     }
     ctx.cb_pop_front(kHostWindowCb, 1);
   }

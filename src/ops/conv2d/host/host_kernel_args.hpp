@@ -56,6 +56,7 @@ struct HostComputeArgs {
   DwRowFn microkernel;
   std::uint32_t kernel_h, dilation_h, stride_h, in_height;
   std::uint32_t max_in_rows;                // per descriptor
+  std::uint32_t pass_channels;              // channels per L1 pass over the chunk's rows
   std::uint64_t out_row_bytes;              // Wo * output stick
   std::uint64_t input_bytes, output_bytes;  // the regions checked once per run
   std::uint64_t weights_bytes;              // packed [K][Cpad] + bias [Cpad], float32

@@ -66,18 +66,39 @@ struct HostProgramEntry {
 // balance the load; whole rows of channels wherever there are rows enough (a channel
 // block reads part of every pixel's cache lines, which measured up to 1.9x slower
 // than whole pixels on real layers), channel blocks only when rows are few.
+//
+// Within an item the compute kernel makes L1 passes: `pass_channels` channels at a
+// time over all the chunk's output rows, so the kernel_h input rows one output row
+// reads (for the pass's channels) stay in the CPU's L1 data cache for the next output
+// row, which shares kernel_h - stride of them; without passes, wide layers (14 x 14 x
+// 576, 28 x 28 x 192 at 7 x 7) read every input vector kernel_h times from L2. Passes
+// re-read the chunk's input once per pass, so when there are passes the chunk is cut
+// to keep its input rows within a quarter of the L2 (two hyperthreads may share it).
 struct HostWorkSplit {
   std::uint32_t chunk_rows = 1, chunks_per_image = 1;
   std::uint32_t channel_blocks = 1, block_channels = 32;
+  std::uint32_t pass_channels = 32;
 };
 
-HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores) {
+struct HostCaches {
+  std::uint64_t l1d_bytes = 0, l2_bytes = 0;
+};
+
+HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches) {
   const std::uint32_t C = p.in_channels, Ho = p.out_height();
   const std::uint64_t target_items = 4ull * cores;
   const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
   HostWorkSplit s;
   // Row chunks: as long as the items still number target_items (at most 32 rows).
   s.chunk_rows = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rows / target_items, 1, std::min(Ho, 32u)));
+  // Channels whose kernel_h input rows fill half the L1 data cache (whole 32-channel groups, at least one).
+  const std::uint64_t per_channel = std::uint64_t{p.kernel_h} * p.input_width * in_es;
+  const std::uint32_t l1_channels = static_cast<std::uint32_t>(std::max<std::uint64_t>(caches.l1d_bytes / 2 / per_channel / 32 * 32, 32));
+  if (l1_channels < C) {
+    const std::uint64_t in_row_bytes = std::uint64_t{p.input_width} * C * in_es;
+    while (s.chunk_rows > 1 && host_window_rows(s.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h) * in_row_bytes > caches.l2_bytes / 4)
+      --s.chunk_rows;
+  }
   s.chunks_per_image = (Ho + s.chunk_rows - 1) / s.chunk_rows;
   // Few rows: channel blocks until there are enough items (or blocks of 32 channels),
   // of equal widths in whole 32-channel groups.
@@ -86,6 +107,9 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores) {
     s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, (C + 31) / 32));
   s.block_channels = static_cast<std::uint32_t>(round_up((C + s.channel_blocks - 1) / s.channel_blocks, 32));
   s.channel_blocks = (C + s.block_channels - 1) / s.block_channels;
+  // Passes of equal width (whole 16-channel vectors) over each block.
+  const std::uint32_t passes = (s.block_channels + l1_channels - 1) / l1_channels;
+  s.pass_channels = static_cast<std::uint32_t>(round_up((s.block_channels + passes - 1) / passes, 16));
   return s;
 }
 
@@ -97,13 +121,14 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in_dtype));
   const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(out_dtype));
 
-  const HostWorkSplit split = split_host_work(p, cores_available);
+  const HostWorkSplit split = split_host_work(p, cores_available, in_es, HostCaches{host_l1d_bytes(), device.arch().l1_size});
   const std::uint32_t blocks = split.channel_blocks, block_channels = split.block_channels;
   const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
   const std::uint64_t items = std::uint64_t{p.batch} * split.chunks_per_image * blocks;
   const std::uint32_t cores = static_cast<std::uint32_t>(std::min<std::uint64_t>(cores_available, items));
   const std::uint64_t per_core = (items + cores - 1) / cores;
   const std::uint32_t max_in_rows = host_window_rows(split.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h);
+  const std::uint32_t pass_channels = split.pass_channels;
 
   DwRowShape shape;
   shape.kernel_w = p.kernel_w;
@@ -128,8 +153,9 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   pc.grid = CoreRangeSet{{CoreRange{{0, 0}, {cores - 1, 0}}}};
   pc.cores_nhw = cores;
   pc.channels_per_shard = block_channels;
-  pc.reason = fmt::format("host program: {} output rows in chunks of {} x {} channel block(s) of {} over {} core(s), input read "
-                          "in place, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores, kernel.name);
+  pc.reason = fmt::format("host program: {} output rows in chunks of {} x {} channel block(s) of {} over {} core(s), L1 passes of "
+                          "{} channels, input read in place, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores,
+                          pass_channels, kernel.name);
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
   // Output sticks per core, at most.
@@ -156,7 +182,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                                    in_es,
                                    out_es};
   const HostComputeArgs compute_args{shape,       kernel.fn,     p.kernel_h,   p.dilation_h,
-                                     p.stride_h,  p.input_height, max_in_rows, std::uint64_t{Wo} * out_stick_bytes,
+                                     p.stride_h,  p.input_height, max_in_rows, pass_channels, std::uint64_t{Wo} * out_stick_bytes,
                                      input_bytes, output_bytes,  weights_bytes, in_es,
                                      out_es};
   entry.reader = program.add_kernel("reader_depthwise_host", KernelRole::READER, pc.grid, reader_depthwise_host, reader_args);

@@ -56,6 +56,10 @@ struct DwRowCall {
   const float* bias = nullptr;
   void* out = nullptr;
   std::uint32_t channels = 0;  // c1 - c0
+  // Optional: the input rows the next output row reads and this one does not (same
+  // form as `rows`); the kernel prefetches them into L2 as it goes.
+  const void* const* next_rows = nullptr;
+  std::uint32_t num_next_rows = 0;
 };
 
 using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);

@@ -86,11 +86,20 @@ HWY_INLINE void pixel_tile(const DwRowShape& s, const DwRowCall& call, std::uint
 
 template <typename In, typename Out, Activation kAct>
 void DwRow(const DwRowShape& s, const DwRowCall& call) {
+  // After each pixel tile, prefetch the next row's input columns it moved past.
+  const std::int64_t stride = s.stride_w, pad = s.pad_left;
   std::uint32_t wo = 0;
-  for (; wo + kWidePixels <= s.out_width; wo += kWidePixels) pixel_tile<In, Out, kAct, kWidePixels>(s, call, wo);
+  for (; wo + kWidePixels <= s.out_width; wo += kWidePixels) {
+    pixel_tile<In, Out, kAct, kWidePixels>(s, call, wo);
+    prefetch_next_rows<In>(s, call, wo == 0 ? 0 : wo * stride - pad, (wo + kWidePixels) * stride - pad);
+  }
   if constexpr (kWidePixels > 4)
-    for (; wo + 4 <= s.out_width; wo += 4) pixel_tile<In, Out, kAct, 4>(s, call, wo);
+    for (; wo + 4 <= s.out_width; wo += 4) {
+      pixel_tile<In, Out, kAct, 4>(s, call, wo);
+      prefetch_next_rows<In>(s, call, wo == 0 ? 0 : wo * stride - pad, (wo + 4) * stride - pad);
+    }
   for (; wo < s.out_width; ++wo) pixel_tile<In, Out, kAct, 1>(s, call, wo);
+  prefetch_next_rows<In>(s, call, wo * stride - pad, s.in_width);
 }
 
 template <Activation kAct>

@@ -141,7 +141,12 @@ HWY_INLINE void sliding_tiles(const DwRowShape& s, const DwRowCall& call) {
   for (std::int64_t wo = 0;; wo += kPixels) {
     if (wo + static_cast<std::int64_t>(kPixels) > out_width) wo = out_width - kPixels;
     sliding_pixels<In, Out, kAct, kKw, kStride, kPixels>(s, call, wo);
-    if (wo + static_cast<std::int64_t>(kPixels) >= out_width) break;
+    const bool last = wo + static_cast<std::int64_t>(kPixels) >= out_width;
+    // The columns this tile moved past (the first tile from 0, the last to the end).
+    const std::int64_t begin = wo == 0 ? 0 : wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+    const std::int64_t end = last ? s.in_width : (wo + static_cast<std::int64_t>(kPixels)) * static_cast<std::int64_t>(kStride) - s.pad_left;
+    prefetch_next_rows<In>(s, call, begin, end);
+    if (last) break;
   }
 }
 
