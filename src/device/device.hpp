@@ -47,6 +47,11 @@ struct DeviceOptions {
 // does (no such path exists on a chip: the watcher refuses it on the chip presets).
 enum class MemoryAccess : std::uint8_t { NOC_READ, NOC_WRITE, LOCAL, HOST, DIRECT };
 
+struct LaunchWorkspace;
+struct LaunchWorkspaceDeleter {
+  void operator()(LaunchWorkspace* workspace) const;
+};
+
 class Device {
  public:
   explicit Device(Arch arch, DeviceOptions options = {});
@@ -109,6 +114,7 @@ class Device {
   std::vector<HostMemoryRegion> dram_;                          // per bank, reserved whole, touched as used
   std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<LaunchWorkspace, LaunchWorkspaceDeleter> launch_;  // scheduler.cpp: reused by every run
   ProgramCache program_cache_;
   std::shared_ptr<Device*> lifetime_ = std::make_shared<Device*>(this);
   bool running_ = false;

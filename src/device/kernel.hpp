@@ -26,7 +26,17 @@ inline constexpr int kKernelRoles = 3;
 // the heap. A 16-byte header records which.
 class FrameArena {
  public:
+  FrameArena() = default;
   explicit FrameArena(std::size_t bytes) : storage_(new std::byte[bytes]), size_(bytes) {}
+  // Forgets every frame (none may be alive) and makes room for `bytes`, reusing the
+  // storage when it is large enough (a device reuses one arena per thread run to run).
+  void reset(std::size_t bytes) {
+    if (bytes > size_) {
+      storage_.reset(new std::byte[bytes]);
+      size_ = bytes;
+    }
+    used_ = 0;
+  }
   void* allocate(std::size_t bytes) {
     bytes = (bytes + 15) / 16 * 16;
     if (used_ + bytes > size_) return nullptr;
@@ -41,7 +51,7 @@ class FrameArena {
 
  private:
   std::unique_ptr<std::byte[]> storage_;
-  std::size_t size_;
+  std::size_t size_ = 0;
   std::size_t used_ = 0;
 };
 

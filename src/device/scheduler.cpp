@@ -29,7 +29,6 @@
 #endif
 
 namespace shardwise {
-namespace {
 
 // Members in dependency order: the coroutine (destroyed first) uses the context,
 // which writes to the prints.
@@ -50,20 +49,78 @@ struct CoreRun {
   std::span<const KernelInstance> kernels() const { return {slots.data(), count}; }
 };
 
+namespace {
+
 constexpr std::uint64_t kBusy = ~0ull;
 constexpr std::uint64_t kFinished = ~0ull - 1;
 
+}  // namespace
+
+// What Device::run keeps from one launch to the next, so that a launch allocates
+// nothing once the device has run a program of its size: per pool thread, the cores it
+// built (their CB states, contexts and finished coroutines, kept for the prints and
+// cleared at the start of the next launch, or at once after a failed run) and the
+// arena of their coroutine frames; the scratch lists of the launch itself.
+struct LaunchWorkspace {
+  struct Thread {
+    FrameArena arena;                              // declared first: destroyed after the frames in `cores`
+    std::vector<std::unique_ptr<CoreRun>> cores;   // [0, used) are the last run's
+    std::size_t used = 0;
+    std::vector<CoreRun*> slice;                   // this run's cores, in run order
+    alignas(64) std::atomic<std::uint64_t> mark{kBusy};  // own cache line: written every pass
+
+    void clear() {
+      for (std::size_t i = 0; i < used; ++i) {
+        CoreRun& run = *cores[i];
+        for (std::uint32_t k = 0; k < run.count; ++k) {
+          run.slots[k].coroutine = KernelCoroutine();  // destroys the frame (in the arena)
+          run.slots[k].prints.reset();
+          run.slots[k].context = nullptr;
+          run.contexts[k].reset();
+        }
+        run.count = 0;
+      }
+      used = 0;
+      slice.clear();
+    }
+    CoreRun& next_core() {
+      if (used == cores.size()) cores.push_back(std::make_unique<CoreRun>());
+      return *cores[used++];
+    }
+  };
+
+  explicit LaunchWorkspace(unsigned threads) : threads(threads) {}
+  ~LaunchWorkspace() {
+    for (Thread& t : threads) t.clear();
+  }
+  void clear() {
+    for (Thread& t : threads) t.clear();
+  }
+
+  std::vector<Thread> threads;  // one per pool thread
+  // Cores without prints share a stream that discards everything (it is only ever in a
+  // failed state, so concurrent writes change nothing).
+  std::ostream discard{nullptr};
+  std::vector<std::int32_t> run_index;  // per grid core: its place in run_cores, or -1
+  std::vector<CoreCoord> run_cores;     // cores that run kernels, grid order
+  std::vector<bool> laid_out;           // per grid core
+  unsigned active = 0;                  // threads of the last run
+};
+
+void LaunchWorkspaceDeleter::operator()(LaunchWorkspace* workspace) const { delete workspace; }
+
+namespace {
+
 struct RunState {
-  std::vector<std::vector<CoreRun*>> slices;  // cores per thread
+  std::span<LaunchWorkspace::Thread> threads;
   std::atomic<std::uint64_t> epoch{0};
-  std::vector<std::atomic<std::uint64_t>> marks;
   std::atomic<bool> stop{false};
   std::atomic<bool> deadlock{false};
   std::mutex error_mutex;
   std::exception_ptr error;
 
-  explicit RunState(unsigned threads) : slices(threads), marks(threads) {
-    for (auto& m : marks) m.store(kBusy);
+  explicit RunState(std::span<LaunchWorkspace::Thread> t) : threads(t) {
+    for (auto& thread : threads) thread.mark.store(kBusy);
   }
 
   void fail(std::exception_ptr e) {
@@ -75,20 +132,20 @@ struct RunState {
   }
 
   bool everyone_idle_at(std::uint64_t epoch_value) const {
-    for (const auto& m : marks) {
-      const std::uint64_t v = m.load();
+    for (const auto& t : threads) {
+      const std::uint64_t v = t.mark.load();
       if (v != kFinished && v != epoch_value) return false;
     }
     return true;
   }
 
   void run_thread(unsigned index) {
-    auto& mark = marks[index];
+    auto& mark = threads[index].mark;
     for (int idle_rounds = 0; !stop.load(std::memory_order_relaxed);) {
       mark.store(kBusy);
       const std::uint64_t start_epoch = epoch.load();
       bool progress = false, unfinished = false;
-      for (CoreRun* core : slices[index]) {
+      for (CoreRun* core : threads[index].slice) {
         for (KernelInstance& k : core->kernels()) {
           if (k.coroutine.done()) continue;
           unfinished = true;
@@ -131,11 +188,20 @@ struct RunState {
   }
 };
 
-void flush_prints(const Device& device, const std::vector<std::unique_ptr<CoreRun>>& cores) {
+// The cores the last run built, in run order (core i ran on thread i % active, as the
+// slice's (i / active)-th); cores a failed build never made are skipped.
+template <typename Fn>
+void for_each_core(const LaunchWorkspace& workspace, Fn&& fn) {
+  for (std::size_t i = 0; i < workspace.run_cores.size() && workspace.active > 0; ++i) {
+    const auto& slice = workspace.threads[i % workspace.active].slice;
+    if (i / workspace.active < slice.size()) fn(*slice[i / workspace.active]);
+  }
+}
+
+void flush_prints(const Device& device, const LaunchWorkspace& workspace) {
   const DprintOptions& options = device.options().dprint;
-  for (const auto& run : cores) {
-    const CoreRun* core = run.get();
-    if (!core) continue;  // not built: its thread failed first
+  for_each_core(workspace, [&](const CoreRun& run) {
+    const CoreRun* core = &run;
     for (const KernelInstance& k : core->kernels()) {
       if (!k.prints) continue;
       const std::string text = k.prints->str();
@@ -155,7 +221,7 @@ void flush_prints(const Device& device, const std::vector<std::unique_ptr<CoreRu
         out << text;
       }
     }
-  }
+  });
 }
 
 // The circular buffers of `core`, from the bottom of the CB region up in declaration
@@ -207,8 +273,15 @@ void Device::run(Program& program) {
                                           r.to_string(), arch_.grid_x, arch_.grid_y, arch_.name));
   };
 
+  if (!launch_) launch_.reset(new LaunchWorkspace(pool_->size()));
+  LaunchWorkspace& ws = *launch_;
+  // The last run's cores (finished coroutines: clearing frees nothing but prints).
+  ws.clear();
+  ws.active = 0;
+
   // Cores that take part, in grid order.
-  std::vector<std::int32_t> run_index(arch_.num_cores(), -1);
+  std::vector<std::int32_t>& run_index = ws.run_index;
+  run_index.assign(arch_.num_cores(), -1);
   for (const auto& k : program.kernels()) {
     check_cores(k.cores, [&] { return fmt::format("kernel '{}'", k.name); });
     for (const auto& r : k.cores.ranges)
@@ -216,7 +289,8 @@ void Device::run(Program& program) {
         for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
   }
   for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, [&] { return fmt::format("CB {}", spec.config.cb_id); });
-  std::vector<CoreCoord> run_cores;
+  std::vector<CoreCoord>& run_cores = ws.run_cores;
+  run_cores.clear();
   for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
     if (run_index[i] == 0) {
       run_index[i] = static_cast<std::int32_t>(run_cores.size());
@@ -235,7 +309,8 @@ void Device::run(Program& program) {
   // runs kernels (the watcher's bound for remote writes too, so all of them before any
   // kernel runs). A core's own CB states are set up by the thread that runs it.
   const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
-  std::vector<bool> laid_out(arch_.num_cores(), false);
+  std::vector<bool>& laid_out = ws.laid_out;
+  laid_out.assign(arch_.num_cores(), false);
   for (const auto& spec : program.circular_buffers())
     for (const CoreCoord c : spec.cores.cores()) {
       if (laid_out[core_index(c)]) continue;
@@ -253,34 +328,28 @@ void Device::run(Program& program) {
   if (run_cores.empty()) return;
 
   const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(run_cores.size()));
-  // Declared before the cores: coroutine frames (in `cores`) are destroyed first, then
-  // the arenas that hold them.
-  RunState state(threads);
-  std::vector<std::unique_ptr<FrameArena>> arenas(threads);
-  std::vector<std::unique_ptr<CoreRun>> cores(run_cores.size());
-  std::vector<std::vector<std::size_t>> slices(threads);
-  for (std::size_t i = 0; i < run_cores.size(); ++i) slices[i % threads].push_back(i);
+  ws.active = threads;
+  RunState state(std::span(ws.threads).first(threads));
 
-  // Each thread builds the cores it runs: their CB states, then one coroutine per kernel
-  // in role order (contexts in the core, frames in the thread's arena: no per-kernel
-  // allocation). Cores without prints share a stream that discards everything (it is
-  // only ever in a failed state, so concurrent writes change nothing).
-  std::ostream discard(nullptr);
+  // Each thread builds the cores it runs (cores i with i % threads == its index): their
+  // CB states, then one coroutine per kernel in role order (contexts in the core,
+  // frames in the thread's arena: no allocation once the workspace has grown).
   const auto build_cores = [&](unsigned index) {
+    LaunchWorkspace::Thread& thread = ws.threads[index];
     std::size_t kernels = 0;
-    for (const std::size_t i : slices[index])
+    for (std::size_t i = index; i < run_cores.size(); i += threads)
       for (const auto& spec : program.kernels()) kernels += spec.cores.contains(run_cores[i]) ? 1 : 0;
-    arenas[index] = std::make_unique<FrameArena>(kernels * 512);
-    FrameArena::current() = arenas[index].get();
+    thread.arena.reset(kernels * 512);
+    FrameArena::current() = &thread.arena;
     struct ArenaReset {
       ~ArenaReset() { FrameArena::current() = nullptr; }
     } arena_reset;
-    for (const std::size_t i : slices[index]) {
+    for (std::size_t i = index; i < run_cores.size(); i += threads) {
       const CoreCoord c = run_cores[i];
-      cores[i] = std::make_unique<CoreRun>();
-      CoreRun& run = *cores[i];
+      CoreRun& run = thread.next_core();
       run.state.core = c;
       run.state.l1 = l1_.at(core_index(c)).get();
+      run.state.cbs = {};
       lay_out_circular_buffers(*this, program, c, lowest_buffer, run.state.cbs.data());
       const bool prints = options_.dprint.enabled_for(c);
       for (int role = 0; role < kKernelRoles; ++role)
@@ -291,11 +360,11 @@ void Device::run(Program& program) {
           if (prints) instance.prints = std::make_unique<std::ostringstream>();
           instance.context = &run.contexts[run.count].emplace(
               *this, run.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
-              prints ? static_cast<std::ostream&>(*instance.prints) : discard, prints);
+              prints ? static_cast<std::ostream&>(*instance.prints) : ws.discard, prints);
+          ++run.count;  // counted before the coroutine exists: clear() resets a half-built slot too
           instance.coroutine = spec.function(*instance.context);
-          ++run.count;
         }
-      state.slices[index].push_back(&run);
+      thread.slice.push_back(&run);
     }
   };
 
@@ -311,16 +380,20 @@ void Device::run(Program& program) {
   });
   running_ = false;
 
-  flush_prints(*this, cores);
-  if (state.error) std::rethrow_exception(state.error);
+  flush_prints(*this, ws);
+  if (state.error) {
+    ws.clear();  // frames of unfinished kernels may refer to the program: gone before it is
+    std::rethrow_exception(state.error);
+  }
   if (state.deadlock.load()) {
     std::string report = fmt::format("deadlock in program '{}': no kernel can make progress", program.name());
-    for (const auto& core : cores)
-      if (core)
-        for (const auto& k : core->kernels())
+    for_each_core(ws, [&](const CoreRun& core) {
+      for (const auto& k : core.kernels())
         if (!k.coroutine.done())
-          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core->state.core.to_string(),
-                                k.context->kernel_name(), to_string(k.context->role()), k.context->describe_wait());
+          report += fmt::format("\n  core {} kernel '{}' ({}) waits for {}", core.state.core.to_string(), k.context->kernel_name(),
+                                to_string(k.context->role()), k.context->describe_wait());
+    });
+    ws.clear();
     throw Deadlock(report);
   }
 }
