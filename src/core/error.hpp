@@ -37,7 +37,9 @@ class Deadlock : public DeviceError {
   using DeviceError::DeviceError;
 };
 
-// Throws InvalidArgument with a formatted message when `condition` is false.
+// Throws InvalidArgument with a formatted message when `condition` is false. The
+// arguments are evaluated before the test: on per-call paths, pass nothing that costs
+// to build (a Shape's or a core's text), or test with `if` and format only on failure.
 template <typename... Args>
 void check_arg(bool condition, fmt::format_string<Args...> format, Args&&... args) {
   if (!condition) throw InvalidArgument(fmt::format(format, std::forward<Args>(args)...));

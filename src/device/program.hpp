@@ -54,8 +54,9 @@ class Program {
   template <typename RuntimeArgs>
   void set_runtime_args(KernelHandle kernel, CoreCoord core, RuntimeArgs args) {
     KernelSpec& spec = kernel_at(kernel);
-    check_arg(spec.cores.contains(core), "kernel '{}' does not run on core {}: its cores are {}", spec.name,
-              core.to_string(), spec.cores.to_string());
+    if (!spec.cores.contains(core))
+      throw InvalidArgument(fmt::format("kernel '{}' does not run on core {}: its cores are {}", spec.name, core.to_string(),
+                                        spec.cores.to_string()));
     spec.runtime_args[core_key(core)] = std::any(std::move(args));
   }
 
@@ -66,8 +67,9 @@ class Program {
     KernelSpec& spec = kernel_at(kernel);
     const auto it = spec.runtime_args.find(core_key(core));
     RuntimeArgs* args = it == spec.runtime_args.end() ? nullptr : std::any_cast<RuntimeArgs>(&it->second);
-    check_arg(args != nullptr, "kernel '{}' has no runtime arguments of type {} on core {}", spec.name, typeid(RuntimeArgs).name(),
-              core.to_string());
+    if (!args)  // on every cached launch: the message is built only when it is thrown
+      throw InvalidArgument(fmt::format("kernel '{}' has no runtime arguments of type {} on core {}", spec.name,
+                                        typeid(RuntimeArgs).name(), core.to_string()));
     return *args;
   }
 

@@ -21,8 +21,9 @@ void validate_input(const DeviceTensor& input, const Conv2dParams& p) {
   const std::uint64_t sticks = std::uint64_t{p.batch} * p.input_height * p.input_width;
   const bool flat = s.rank() == 4 && s[0] == 1 && s[1] == 1 && s[2] == sticks && s[3] == p.in_channels;
   const bool nhwc = s.rank() == 4 && s[0] == p.batch && s[1] == p.input_height && s[2] == p.input_width && s[3] == p.in_channels;
-  check_arg(flat || nhwc, "conv2d: input shape {} does not match [1, 1, N*H*W, C] = [1, 1, {}, {}] or [N, H, W, C] = [{}, {}, {}, {}]",
-            s.to_string(), sticks, p.in_channels, p.batch, p.input_height, p.input_width, p.in_channels);
+  if (!flat && !nhwc)  // not check_arg: its arguments (the shape's text) would be built on every call
+    throw InvalidArgument(fmt::format("conv2d: input shape {} does not match [1, 1, N*H*W, C] = [1, 1, {}, {}] or [N, H, W, C] = [{}, {}, {}, {}]",
+                                      s.to_string(), sticks, p.in_channels, p.batch, p.input_height, p.input_width, p.in_channels));
 }
 
 void validate_config(const Conv2dConfig& c, DataType output_dtype) {
