@@ -55,7 +55,7 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target) {
 // its arithmetic.
 void BM_HostConvCall(benchmark::State& state) {
   const unsigned threads = static_cast<unsigned>(state.range(0));
-  Device device(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads});
+  Device device(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads, std::nullopt});
   Conv2dParams p;
   p.in_channels = p.out_channels = p.groups = 32;
   p.input_height = p.input_width = 4;

@@ -34,6 +34,7 @@ struct Conv2dOptions {
   bool print_weights = false;
   std::string dprint_cores;
   std::string dprint_dir;
+  std::string watcher;
   std::string load_input, load_weights, load_bias, save_output;
   bool json = false;
   double min_pcc = 0.985;
@@ -106,6 +107,10 @@ ConvCase make_case(const Conv2dOptions& o) {
   check_arg(!(o.debug_weights && !o.load_weights.empty()), "--debug-weights and --load-weights are exclusive");
   if (!o.dprint_cores.empty()) c.dprint.cores = parse_cores(o.dprint_cores);
   c.dprint.directory = o.dprint_dir;
+  if (!o.watcher.empty()) {
+    check_arg(o.watcher == "on" || o.watcher == "off", "--watcher '{}': allowed are on, off", o.watcher);
+    c.watcher = o.watcher == "on";
+  }
   const std::size_t K = p.kernel_positions();
   if (!o.load_input.empty())
     c.input = load_npy(o.load_input, std::size_t{p.batch} * p.in_channels * p.input_height * p.input_width, "--load-input");
@@ -145,6 +150,7 @@ void run_conv2d(const Conv2dOptions& o) {
                               {"output_memory", plan.output_in_dram ? "DRAM_INTERLEAVED" : "L1_SHARDED"},
                               {"l1_bytes_per_core", plan.l1_bytes_per_core},
                               {"time_ms", run.median_ms},
+                              {"watcher", run.watcher},
                               {"quantization_pcc", std::isnan(run.quantization_pcc) ? nlohmann::json(nullptr)
                                                                                     : nlohmann::json(run.quantization_pcc)},
                               {"repeat", c.repeat},
@@ -161,7 +167,7 @@ void run_conv2d(const Conv2dOptions& o) {
     }
     std::cout << fmt::format(
         "result\n  output      [{}] (N, C, Ho, Wo), {}\n  pcc         {:.6f}\n  max abs err {:.6g}\n  norm max err {:.6g}\n"
-        "{}  time        {:.3f} ms median over {} run(s)\n",
+        "{}  time        {:.3f} ms median over {} run(s), watcher {}\n",
         fmt::join(out_shape, ", "), to_string(c.config.output_dtype.value_or(c.dtype)), run.comparison.pcc,
         run.comparison.max_abs_err, run.comparison.norm_max_err,
         std::isnan(run.quantization_pcc)
@@ -169,7 +175,7 @@ void run_conv2d(const Conv2dOptions& o) {
             : fmt::format("  (the reference uses the {} weights and bias as the device holds them; against the unquantised "
                           "bfloat16 ones the PCC is {:.6f})\n",
                           to_string(c.config.weights_dtype), run.quantization_pcc),
-        run.median_ms, c.repeat);
+        run.median_ms, c.repeat, run.watcher ? "on" : "off");
   }
   if (!(run.comparison.pcc >= o.min_pcc))
     throw Error(fmt::format("PCC {:.6f} against the reference is below --min-pcc {}", run.comparison.pcc, o.min_pcc));
@@ -201,6 +207,9 @@ void add_conv2d_command(CLI::App& app) {
   cmd->add_flag("--print-weights", o->print_weights, "print the prepared weights row by row, face by face");
   cmd->add_option("--dprint-cores", o->dprint_cores, "kernel prints from cores x,y[;x,y]");
   cmd->add_option("--dprint-dir", o->dprint_dir, "write kernel prints to one file per core and role here");
+  cmd->add_option("--watcher", o->watcher,
+                  "on|off: check every kernel memory access against the chip's rules (default: SHARDWISE_WATCHER, else on for "
+                  "the chip presets, off for host)");
   cmd->add_option("--load-input", o->load_input, "input from .npy: float32 NCHW");
   cmd->add_option("--load-weights", o->load_weights, "weights from .npy: float32 [C, 1, kh, kw]");
   cmd->add_option("--load-bias", o->load_bias, "bias from .npy: float32 [C]");

@@ -75,6 +75,7 @@ ConvRun run_conv_case(const ConvCase& c) {
 
   DeviceOptions options;
   options.dprint = c.dprint;
+  options.watcher = c.watcher;
   Device device(arch_preset(c.arch, c.arch_overrides), options);
   const Tensor host_input = Tensor::from_vector(sticks, Shape{1, 1, static_cast<std::int64_t>(std::size_t{p.batch} * H * W), C}, c.dtype);
   const DeviceTensor device_input = to_device(host_input, device, c.input_memory, "conv2d input");
@@ -83,6 +84,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   if (bias) host_bias = Tensor::from_vector(*bias, Shape{C});
 
   ConvRun run;
+  run.watcher = device.watcher();
   std::vector<double> times;
   run.result = conv2d(device_input, host_weight, host_bias, device, p, c.config);
   const PreparedWeights prepared = run.result.prepared;

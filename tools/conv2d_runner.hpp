@@ -30,6 +30,7 @@ struct ConvCase {
   std::optional<std::vector<float>> bias_values;
   unsigned repeat = 1;
   DprintOptions dprint;
+  std::optional<bool> watcher;  // DeviceOptions::watcher (unset: SHARDWISE_WATCHER, else the preset's default)
 };
 
 struct ConvRun {
@@ -41,6 +42,7 @@ struct ConvRun {
   // weights and bias, i.e. including the format's loss. NaN otherwise.
   double quantization_pcc = std::numeric_limits<double>::quiet_NaN();
   double median_ms = 0;
+  bool watcher = true;  // whether the watcher checked the run
   std::vector<float> weight_matrix;  // the [Hw, S*P] prepared matrix before tilizing
 };
 

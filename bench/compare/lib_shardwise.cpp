@@ -15,7 +15,7 @@ DataType device_dtype(Dtype dtype) { return dtype == Dtype::FLOAT32 ? DataType::
 class ShardwiseConv final : public PreparedConv {
  public:
   ShardwiseConv(const Cell& cell, const CellData& data, unsigned threads)
-      : device_(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads}),
+      : device_(arch_preset("host", ArchOverrides{threads, std::nullopt, std::nullopt}), DeviceOptions{{}, threads, std::nullopt}),
         params_(conv2d_params(cell.layer, cell.batch)) {
     const std::uint32_t C = cell.layer.channels, k = cell.layer.kernel;
     config_.weights_dtype = device_dtype(cell.dtype);

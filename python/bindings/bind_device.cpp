@@ -17,7 +17,7 @@ void bind_device(py::module_& m) {
   py::class_<DeviceHandle, std::shared_ptr<DeviceHandle>>(m, "Device", "A device model (see open_device).")
       .def(py::init([](const std::string& arch, std::optional<std::uint32_t> l1_size,
                        std::optional<std::pair<std::uint32_t, std::uint32_t>> grid, std::vector<CoreCoord> dprint_cores,
-                       std::string dprint_dir) {
+                       std::string dprint_dir, std::optional<bool> watcher) {
              ArchOverrides overrides;
              overrides.l1_size = l1_size;
              if (grid) {
@@ -27,15 +27,17 @@ void bind_device(py::module_& m) {
              DeviceOptions options;
              options.dprint.cores = std::move(dprint_cores);
              options.dprint.directory = std::move(dprint_dir);
+             options.watcher = watcher;
              auto handle = std::make_shared<DeviceHandle>();
              handle->device = std::make_unique<Device>(arch_preset(arch, overrides), options);
              handle->arch_name = handle->device->arch().name;
              return handle;
            }),
            py::arg("arch") = "wormhole_b0", py::arg("l1_size") = py::none(), py::arg("grid") = py::none(),
-           py::arg("dprint_cores") = std::vector<CoreCoord>{}, py::arg("dprint_dir") = "")
+           py::arg("dprint_cores") = std::vector<CoreCoord>{}, py::arg("dprint_dir") = "", py::arg("watcher") = py::none())
       .def("close", [](DeviceHandle& d) { d.device.reset(); }, "Frees the device; its tensors become unusable.")
       .def_property_readonly("is_open", [](const DeviceHandle& d) { return d.device != nullptr; })
+      .def_property_readonly("watcher", [](const DeviceHandle& d) { return d.get().watcher(); }, "Whether the watcher checks kernel memory accesses.")
       .def("arch", [](const DeviceHandle& d) { return d.arch_name; }, "The arch preset's name.")
       .def(
           "compute_with_storage_grid_size",

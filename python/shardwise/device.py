@@ -5,7 +5,7 @@ import contextlib
 from ._shardwise import CoreCoord, Device
 
 
-def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint_cores=None, dprint_dir=""):
+def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint_cores=None, dprint_dir="", watcher=None):
     """Opens a device model, as ttnn.open_device.
 
     arch: "wormhole_b0" (8x8 cores, 12 DRAM banks), "blackhole" (13x10, 8 banks) or
@@ -15,7 +15,13 @@ def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint
     grid: (x, y) compute grid, overriding the preset.
     dprint_cores: kernel prints (DPRINT) from these cores (CoreCoord or (x, y)).
     dprint_dir: write the prints to one file per core and kernel role in this folder.
+    watcher: True/False checks every kernel memory access against the chip's rules (as
+        TT_METAL_WATCHER); None: the SHARDWISE_WATCHER environment variable if set, else
+        on for the chip presets and off for "host". Off, accesses still stay inside the
+        device's memory.
     """
+    if watcher is not None and not isinstance(watcher, bool):
+        raise ValueError(f"watcher {watcher!r} must be True, False or None")
     if not isinstance(device_id, int) or device_id < 0:
         raise ValueError(f"device_id {device_id!r} must be a non-negative int")
     cores = [c if isinstance(c, CoreCoord) else CoreCoord(*c) for c in (dprint_cores or [])]
@@ -23,7 +29,7 @@ def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint
         grid = tuple(int(v) for v in grid)
         if len(grid) != 2:
             raise ValueError(f"grid {grid} must be (x, y)")
-    return Device(arch, l1_size, grid, cores, dprint_dir)
+    return Device(arch, l1_size, grid, cores, dprint_dir, watcher)
 
 
 def close_device(device):

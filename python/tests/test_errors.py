@@ -81,6 +81,7 @@ def test_prepared_bias_with_host_weights(device):
         (lambda: ttnn.from_torch(torch.randn(4, 4), memory_config=ttnn.L1_MEMORY_CONFIG), "device"),
         (lambda: ttnn.open_device(arch="grayskull"), "grayskull"),
         (lambda: ttnn.open_device(device_id=-1), "device_id"),
+        (lambda: ttnn.open_device(watcher="yes"), "watcher"),
         (lambda: ttnn.pcc(torch.randn(3), torch.randn(4)), "same number"),
         (lambda: ttnn.reshape(ttnn.from_torch(torch.randn(4, 4)), [3, 5]), "16 values"),
         (lambda: ttnn.CoreRange(ttnn.CoreCoord(2, 2), ttnn.CoreCoord(1, 1)), "after"),
@@ -136,3 +137,14 @@ def test_docstrings_on_every_public_function():
             continue
         assert obj.__doc__ and len(obj.__doc__.strip()) > 20, f"shardwise.{name} has no useful docstring"
     assert "kernel_size" in ttnn.conv2d.__doc__ and "return_weights_and_bias" in ttnn.conv2d.__doc__
+
+
+def test_watcher_defaults_per_preset_and_can_be_set(monkeypatch):
+    monkeypatch.delenv("SHARDWISE_WATCHER", raising=False)
+    for arch, default in (("wormhole_b0", True), ("host", False)):
+        with ttnn.manage_device(arch) as dev:
+            assert dev.watcher is default
+    with ttnn.manage_device("host", watcher=True) as dev:
+        assert dev.watcher is True
+        out = ttnn.conv2d(**conv_args(dev))  # the host program under the watcher
+        assert out.shape == [1, 1, 64, 32]

@@ -35,6 +35,18 @@ const char* access_name(MemoryAccess access) {
   return "access";
 }
 
+// DeviceOptions::watcher: the option, else SHARDWISE_WATCHER, else on except on `host`.
+bool resolve_watcher(std::optional<bool> option, const Arch& arch) {
+  if (option) return *option;
+  if (const char* env = std::getenv("SHARDWISE_WATCHER")) {
+    const std::string value(env);
+    if (value == "1" || value == "on") return true;
+    if (value == "0" || value == "off") return false;
+    throw InvalidArgument(fmt::format("SHARDWISE_WATCHER='{}': allowed are 1, on, 0, off", value));
+  }
+  return !arch.is_host();
+}
+
 }  // namespace
 
 bool DprintOptions::enabled_for(CoreCoord core) const {
@@ -62,6 +74,7 @@ Device::Device(Arch arch, DeviceOptions options)
     if (!memory) throw OutOfMemory(fmt::format("host memory: cannot reserve {} bytes of L1 for core {}", arch_.l1_size, i));
     l1_.emplace_back(memory);
   }
+  watcher_ = resolve_watcher(options_.watcher, arch_);
   unsigned threads = options_.host_threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   pool_ = std::make_unique<WorkerPool>(threads);
@@ -120,6 +133,18 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
     throw DeviceError(fmt::format("watcher: {}: {} of {} bytes at {}: {}", where, access_name(access), size,
                                   a.to_string(), rule));
   };
+  if (!watcher_) {  // memory bounds only
+    if (a.target == NocTarget::DRAM) {
+      if (a.bank >= arch_.num_dram_banks || a.address + size > arch_.dram_bank_size || a.address + size < a.address)
+        return fail(fmt::format("outside DRAM (bank {} of {}, {} bytes each; watcher off: bounds only)", a.bank, arch_.num_dram_banks,
+                                arch_.dram_bank_size));
+      return dram_[a.bank].data() + a.address;
+    }
+    if (!in_grid(a.core) || a.address + size > arch_.l1_size || a.address + size < a.address)
+      return fail(fmt::format("outside the L1 of the {}x{} grid ({} bytes per core; watcher off: bounds only)", arch_.grid_x,
+                              arch_.grid_y, arch_.l1_size));
+    return l1_base(a.core) + a.address;
+  }
   if (a.target == NocTarget::DRAM) {
     if (a.bank >= arch_.num_dram_banks)
       return fail(fmt::format("DRAM bank {} does not exist ({} has {} banks)", a.bank, arch_.name, arch_.num_dram_banks));

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -39,6 +40,14 @@ struct DprintOptions {
 struct DeviceOptions {
   DprintOptions dprint;
   unsigned host_threads = 0;  // scheduler threads; 0 = one per host hardware thread
+  // The watcher (TT-Metal's TT_METAL_WATCHER): every kernel memory access checked
+  // against the chip's rules (alignment, inside an allocated buffer, a CB of the
+  // running program or a semaphore, no firmware, no direct DRAM access on a chip).
+  // Unset: the environment variable SHARDWISE_WATCHER (1/on or 0/off) if set, else on
+  // for the chip presets and off for `host`, where speed matters. Off, accesses are
+  // still kept inside the device's memory (bank and L1 bounds): a bad address is an
+  // error, never a stray write into the host process.
+  std::optional<bool> watcher;
 };
 
 // NOC_READ / NOC_WRITE are NoC transfers (alignment rules apply); LOCAL is a core's own
@@ -93,6 +102,7 @@ class Device {
   // bounds, aligned, and inside memory it may touch. `who` (may be null for the host)
   // names the kernel in the error.
   std::uint8_t* checked_pointer(NocAddr address, std::uint64_t size, MemoryAccess access, const KernelContext* who);
+  bool watcher() const { return watcher_; }
   std::uint32_t semaphore_address(std::uint32_t id) const { return arch_.l1_unreserved_base + id * kSemaphoreStride; }
   void set_cb_region_end(CoreCoord core, std::uint32_t end) { cb_region_end_[core_index(core)] = end; }
 
@@ -118,6 +128,7 @@ class Device {
   ProgramCache program_cache_;
   std::shared_ptr<Device*> lifetime_ = std::make_shared<Device*>(this);
   bool running_ = false;
+  bool watcher_ = true;
 };
 
 }  // namespace shardwise

@@ -41,10 +41,15 @@ ConvCase host_case(const HostLayer& l, DataType dtype, std::uint32_t batch) {
 
 class HostRealLayers : public testing::TestWithParam<HostLayer> {};
 
+// Batch 1 with the watcher on (every window descriptor and region checked against the
+// chip's rules), batch 2 with the host preset's default (off).
 TEST_P(HostRealLayers, MatchTheReference) {
   for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
     for (std::uint32_t batch : {1u, 2u}) {
-      const ConvRun run = run_conv_case(host_case(GetParam(), dtype, batch));
+      ConvCase c = host_case(GetParam(), dtype, batch);
+      if (batch == 1) c.watcher = true;
+      const ConvRun run = run_conv_case(c);
+      EXPECT_EQ(run.watcher, batch == 1);
       SCOPED_TRACE(std::string(to_string(dtype)) + " batch " + std::to_string(batch));
       EXPECT_NE(run.result.plan.host_microkernel, "");  // the host program ran
       EXPECT_GE(run.comparison.pcc, 0.99999);

@@ -70,7 +70,7 @@ const std::vector<Variant> kVariants{
     {"input dtype", [](Call& c) { c.input_dtype = DataType::BFLOAT16; }},
 };
 
-Device host_device() { return Device(arch_preset("host", ArchOverrides{2u, std::nullopt, std::nullopt}), DeviceOptions{{}, 2}); }
+Device host_device() { return Device(arch_preset("host", ArchOverrides{2u, std::nullopt, std::nullopt}), DeviceOptions{{}, 2, std::nullopt}); }
 
 // Runs the call on `device` and returns the output bytes.
 std::vector<std::uint8_t> run(Device& device, const Call& c, Conv2dResult* result = nullptr) {

@@ -9,9 +9,10 @@
 
 namespace shardwise::testing {
 
-inline Device make_device(const char* arch = "wormhole_b0", unsigned threads = 0) {
+inline Device make_device(const char* arch = "wormhole_b0", unsigned threads = 0, std::optional<bool> watcher = std::nullopt) {
   DeviceOptions options;
   options.host_threads = threads;
+  options.watcher = watcher;
   return Device(arch_preset(arch), options);
 }
 

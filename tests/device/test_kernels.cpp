@@ -226,6 +226,47 @@ TEST(Watcher, NamesCoreKernelAddressAndRule) {
   EXPECT_EQ(run_raw_read(device, NocAddr::dram(0, base), 2048), "");  // and a good read passes
 }
 
+// Off, the rules (alignment, allocated buffers, firmware) go unchecked, as on a chip
+// without TT_METAL_WATCHER; the device's memory bounds still hold.
+TEST(Watcher, OffChecksBoundsOnly) {
+  Device device = testing::make_device("wormhole_b0", 0, false);
+  ASSERT_FALSE(device.watcher());
+  auto buffer = testing::result_buffer(device, 12, 2048);
+  const std::uint64_t base = buffer->address();
+  EXPECT_EQ(run_raw_read(device, NocAddr::dram(0, base + 8), 64), "");          // misaligned: unchecked
+  EXPECT_EQ(run_raw_read(device, NocAddr::l1({0, 0}, 0x80000), 64), "");        // unallocated L1: unchecked
+  std::string m = run_raw_read(device, NocAddr::dram(12, base), 64);             // no bank 12
+  EXPECT_NE(m.find("watcher off: bounds only"), std::string::npos) << m;
+  m = run_raw_read(device, NocAddr::l1({0, 0}, device.arch().l1_size - 32), 64);  // past the end of L1
+  EXPECT_NE(m.find("outside the L1 of the 8x8 grid"), std::string::npos) << m;
+  m = run_raw_read(device, NocAddr::dram(0, device.arch().dram_bank_size - 32), 64);  // past the end of a bank
+  EXPECT_NE(m.find("outside DRAM"), std::string::npos) << m;
+}
+
+TEST(Watcher, OnForChipsOffForHostUnlessSet) {
+  const char* saved = std::getenv("SHARDWISE_WATCHER");
+  const std::string saved_value = saved ? saved : "";
+  unsetenv("SHARDWISE_WATCHER");
+  EXPECT_TRUE(testing::make_device("wormhole_b0").watcher());
+  EXPECT_TRUE(testing::make_device("blackhole").watcher());
+  EXPECT_FALSE(testing::make_device("host", 1).watcher());
+  EXPECT_TRUE(testing::make_device("host", 1, true).watcher());
+  setenv("SHARDWISE_WATCHER", "on", 1);
+  EXPECT_TRUE(testing::make_device("host", 1).watcher());
+  EXPECT_FALSE(testing::make_device("host", 1, false).watcher());  // the option wins
+  setenv("SHARDWISE_WATCHER", "0", 1);
+  EXPECT_FALSE(testing::make_device("wormhole_b0").watcher());
+  setenv("SHARDWISE_WATCHER", "sometimes", 1);
+  try {
+    testing::make_device("wormhole_b0");
+    ADD_FAILURE() << "a bad SHARDWISE_WATCHER was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("SHARDWISE_WATCHER='sometimes': allowed are 1, on, 0, off"), std::string::npos) << e.what();
+  }
+  if (saved) setenv("SHARDWISE_WATCHER", saved_value.c_str(), 1);
+  else unsetenv("SHARDWISE_WATCHER");
+}
+
 TEST(OutOfMemory, BuffersNameTheBytes) {
   Device device = testing::make_device("wormhole_b0");
   try {
