@@ -23,7 +23,8 @@ T* align64(T* p) {
   return reinterpret_cast<T*>((reinterpret_cast<std::uintptr_t>(p) + 63) / 64 * 64);
 }
 
-void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target) {
+// target 0 with `pairs`: the AVX512_BF16 pair kernels (bfloat16 only).
+void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool pairs) {
   const std::uint32_t C = static_cast<std::uint32_t>(state.range(0)), k = static_cast<std::uint32_t>(state.range(1));
   const std::uint32_t W = static_cast<std::uint32_t>(state.range(4));
   const std::uint32_t stride = static_cast<std::uint32_t>(state.range(2)), pad = state.range(3) ? k / 2 : 0;
@@ -32,15 +33,21 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target) {
   const std::size_t es = dtype == DataType::FLOAT32 ? 4 : 2;
   // Cache-line aligned, as the device's buffers are.
   std::vector<std::uint8_t> input_storage(std::size_t{k} * W * C * es + 64, 0x3f), output_storage(std::size_t{Wo} * C * es + 64);
-  std::vector<float> weights_storage(std::size_t{k * k + 1} * Cpad + 16, 0.5f);
+  std::vector<float> weights_storage(std::size_t{2 * (k * k + 1)} * Cpad + 16, 0.5f);  // room for the pair copy
   std::uint8_t* const input = align64(input_storage.data());
   std::uint8_t* const output = align64(output_storage.data());
   float* const weights = align64(weights_storage.data());
   std::vector<const void*> rows(k);
   for (std::uint32_t r = 0; r < k; ++r) rows[r] = input + std::size_t{r} * W * C * es;
-  DwRowShape shape{k, 1, stride, W, pad, Wo, C, C, Cpad};
+  const std::uint64_t pair_weights = pairs ? std::uint64_t{k * k + 1} * Cpad : 0;
+  if (pairs) {
+    std::vector<float> packed(weights, weights + pair_weights);
+    if (!pack_bf16_pair_weights(std::vector<float>(packed), k, k, C, Cpad, packed)) state.SkipWithError("weights not bfloat16");
+    std::copy(packed.begin(), packed.end(), weights);
+  }
+  DwRowShape shape{k, 1, stride, W, pad, Wo, C, C, Cpad, pair_weights};
   const DwRowCall call{rows.data(), k, weights, weights + std::size_t{k} * k * Cpad, output, C};
-  const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, k, stride, 1}, target);
+  const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, k, stride, 1, pairs}, target);
   state.SetLabel(kernel.name);
   for (auto _ : state) {
     kernel.fn(shape, call);
@@ -76,15 +83,19 @@ void BM_HostConvCall(benchmark::State& state) {
 
 void register_all() {
   benchmark::RegisterBenchmark("HostConvCall", BM_HostConvCall)->ArgName("cores")->Arg(1)->Arg(2)->UseRealTime();
+  const auto cases = [](benchmark::internal::Benchmark* b) {
+    b->ArgNames({"C", "k", "stride", "same", "W"})
+        ->Args({32, 3, 1, 1, 56})->Args({144, 3, 1, 1, 56})->Args({576, 3, 1, 1, 56})->Args({120, 5, 1, 1, 56})->Args({96, 7, 1, 1, 56})
+        ->Args({96, 3, 2, 1, 56})->Args({144, 5, 2, 1, 56})->Args({144, 3, 1, 0, 56})->Args({96, 7, 1, 0, 56})
+        // Narrow rows (mnv2_5, convnext_15) and one that stays in L1.
+        ->Args({960, 3, 1, 1, 7})->Args({768, 7, 1, 1, 7})->Args({64, 3, 1, 1, 14});
+  };
   for (std::int64_t target : dw_row_targets())
     for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
-      benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
-                                   BM_DwRow, dtype, target)
-          ->ArgNames({"C", "k", "stride", "same", "W"})
-          ->Args({32, 3, 1, 1, 56})->Args({144, 3, 1, 1, 56})->Args({576, 3, 1, 1, 56})->Args({120, 5, 1, 1, 56})->Args({96, 7, 1, 1, 56})
-          ->Args({96, 3, 2, 1, 56})->Args({144, 5, 2, 1, 56})->Args({144, 3, 1, 0, 56})->Args({96, 7, 1, 0, 56})
-          // Narrow rows (mnv2_5, convnext_15) and one that stays in L1.
-          ->Args({960, 3, 1, 1, 7})->Args({768, 7, 1, 1, 7})->Args({64, 3, 1, 1, 14});
+      cases(benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
+                                         BM_DwRow, dtype, target, false));
+  // The AVX512_BF16 pair kernels next to the widening ones (not used by default: see host_program.cpp).
+  if (dw_row_bf16_pairs_supported()) cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true));
 }
 
 }  // namespace

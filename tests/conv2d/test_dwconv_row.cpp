@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "core/bfloat16.hpp"
@@ -33,8 +34,10 @@ double activate(Activation a, double x) {
 }
 
 // Runs one case on one target and checks it; the output row's bytes go to `result`.
+// `pairs`: the AVX512_BF16 pair kernels (bfloat16 input; weights rounded to bfloat16
+// and packed twice), also checked bit for bit against their documented order.
 void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target,
-              std::vector<std::uint8_t>* result = nullptr) {
+              std::vector<std::uint8_t>* result = nullptr, bool pairs = false) {
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
@@ -67,12 +70,21 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   for (std::uint32_t k = 0; k < R * kw; ++k)
     for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{k} * Cpad + c] = normal(rng);
   for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{R * kw} * Cpad + c] = normal(rng);
+  std::uint64_t pair_weights = 0;
+  if (pairs) {
+    for (std::size_t i = 0; i < std::size_t{R * kw} * Cpad; ++i) weights[i] = round_to_bfloat16(weights[i]);
+    pair_weights = weights.size();
+    ASSERT_TRUE(pack_bf16_pair_weights(std::vector<float>(weights), R, kw, C, Cpad, weights));
+    ASSERT_EQ(weights.size(), 2 * pair_weights);
+  }
 
   const std::size_t guard_bytes = 256;
   std::vector<std::uint8_t> out(guard_bytes * 2 + std::size_t{Wo} * out_stride * out_es, kGuard);
-  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad};
+  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, pair_weights};
   const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
-  const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation}, target);
+  const DwRowMicrokernel kernel =
+      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation, pairs}, pairs ? 0 : target);
+  ASSERT_EQ(kernel.bf16_pairs, pairs) << kernel.name;
   SCOPED_TRACE(kernel.name + " C=" + std::to_string(C) + " kw=" + std::to_string(kw) + " stride=" + std::to_string(rc.stride) +
                " dilation=" + std::to_string(rc.dilation) + " pad=" + std::to_string(rc.pad_left) + " W=" + std::to_string(W));
   kernel.fn(shape, call);
@@ -111,6 +123,28 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
         std::memcpy(&bits, p, 2);
         got = bfloat16{bits}.to_float();
       }
+      if (pairs) {  // the pair kernels' order, bit for bit (whole 32-channel groups of rows of 7 pixels or more)
+        const bool paired = c < C / 32 * 32 && Wo >= 7;
+        float sum = 0.0f;
+        for (std::uint32_t r = 0; r < R; r += paired ? 2 : 1)
+          for (std::uint32_t j = 0; j < kw; ++j) {
+            const std::int64_t col = std::int64_t{wo} * rc.stride - rc.pad_left + std::int64_t{j};
+            if (col < 0 || col >= W) continue;
+            for (std::uint32_t q = r; q < (paired ? std::min(r + 2, R) : r + 1); ++q)
+              sum = std::fma(x[q][std::size_t(col) * C + c], weights[std::size_t{q * kw + j} * Cpad + c], sum);
+          }
+        if (!paired) {  // the widening kernel: rows outer, taps inner
+          sum = 0.0f;
+          for (std::uint32_t r = 0; r < R; ++r)
+            for (std::uint32_t j = 0; j < kw; ++j) {
+              const std::int64_t col = std::int64_t{wo} * rc.stride - rc.pad_left + std::int64_t{j};
+              if (col >= 0 && col < W) sum = std::fma(x[r][std::size_t(col) * C + c], weights[std::size_t{r * kw + j} * Cpad + c], sum);
+            }
+        }
+        const float y = static_cast<float>(activate(act, sum + weights[std::size_t{R * kw} * Cpad + c]));
+        const float want = out_dtype == DataType::FLOAT32 ? y : bfloat16::from_float(y).to_float();
+        ASSERT_EQ(static_cast<float>(got), want) << "pair order: pixel " << wo << " channel " << c;
+      }
       // float32: the sum's rounding; bfloat16 output: one rounding of the result.
       const double tolerance = out_dtype == DataType::FLOAT32 ? 1e-5 * (scale + 1.0) : std::fabs(expected) / 128 + 1e-5 * (scale + 1.0);
       ASSERT_NEAR(got, expected, tolerance) << "pixel " << wo << " channel " << c;
@@ -142,6 +176,33 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),
                          [](const testing::TestParamInfo<std::int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
+
+// The AVX512_BF16 pair kernels, where the CPU has them: the sliding cases (and wider
+// ones: several 32-channel groups, a tail, lone last rows), against the reference and
+// bit for bit against their documented order.
+TEST(DwRowBf16Pairs, MatchTheReferenceAndTheirOrder) {
+  if (!dw_row_bf16_pairs_supported()) GTEST_SKIP() << "this CPU has no AVX512_BF16";
+  const std::vector<RowCase> cases{{32, 3, 3, 1, 1, 1, 9},   {64, 3, 2, 1, 1, 1, 17},  {96, 3, 1, 2, 1, 1, 30},   {160, 5, 5, 1, 1, 2, 14},
+                                   {200, 5, 3, 2, 1, 2, 29}, {64, 7, 7, 1, 1, 3, 7},   {96, 7, 4, 1, 1, 3, 56},   {33, 3, 3, 1, 1, 1, 20},
+                                   {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6}, {40, 7, 7, 2, 1, 3, 5}};
+  for (const RowCase& rc : cases)
+    for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (Activation act : {Activation::NONE, Activation::RELU6}) {
+        run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, true);
+        if (HasFatalFailure()) return;
+      }
+}
+
+TEST(DwRowBf16Pairs, NotForWeightsThatAreNotBfloat16) {
+  std::vector<float> packed(std::size_t{9 + 1} * 64, 0.5f), out;
+  EXPECT_TRUE(pack_bf16_pair_weights(packed, 3, 3, 64, 64, out));
+  out.clear();
+  packed[5] = 0.1f;  // not a bfloat16 value
+  EXPECT_FALSE(pack_bf16_pair_weights(packed, 3, 3, 64, 64, out));
+  packed[5] = std::numeric_limits<float>::infinity();
+  EXPECT_FALSE(pack_bf16_pair_weights(packed, 3, 3, 64, 64, out));
+  EXPECT_TRUE(out.empty());
+}
 
 // The SIMD targets differ in tile shapes, not in the order of the sums: same bits.
 TEST(DwRowTargets, SimdTargetsAgreeBitForBit) {

@@ -23,6 +23,21 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
          !config.bfloat16_accumulation && config.fault == InjectedFault::NONE;
 }
 
+// The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp) only when
+// SHARDWISE_BF16_PAIRS=1 and the CPU has the instruction. Not by default: on the dev
+// machine (Xeon with AVX512_BF16) VDPBF16PS retires at a quarter of the FMA rate in
+// instructions (1.7 vs 6.9 G/s on one core: 55 vs 110 GMAC/s) and the pair kernels
+// ran the bfloat16 layers at 0.89x oneDNN against 1.29x for the widening kernels
+// (batch 1 geomean, bench_compare, same run). A CPU with a full-rate VDPBF16PS may
+// turn them on; their results differ from the widening kernels' in summation order.
+bool use_bf16_pairs() {
+  static const bool use = [] {
+    const char* env = std::getenv("SHARDWISE_BF16_PAIRS");
+    return env && std::string(env) == "1" && dw_row_bf16_pairs_supported();
+  }();
+  return use;
+}
+
 DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) {
   const DepthwiseWeightLayout& l = prepared.layout;
   const std::uint32_t C = l.channels, K = l.kernel_h * l.kernel_w, Cpad = packed_channels(C);
@@ -34,7 +49,13 @@ DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) 
     const std::vector<float> bias = unprepare_conv_bias(from_device(*prepared.bias), C);
     std::copy(bias.begin(), bias.end(), packed.begin() + std::size_t{K} * Cpad);
   }
-  return to_device(Tensor::from_vector(packed, Shape{1, 1, K + 1, Cpad}), device, MemoryConfig::dram_interleaved(),
+  // With the AVX512_BF16 pair kernels asked for (use_bf16_pairs) and bfloat16 weight
+  // values: a second copy in their order (used for bfloat16 input; the rows double).
+  const std::uint32_t copies = use_bf16_pairs() && (l.kernel_w == 3 || l.kernel_w == 5 || l.kernel_w == 7) &&
+                                       pack_bf16_pair_weights(std::vector<float>(packed), l.kernel_h, l.kernel_w, C, Cpad, packed)
+                                   ? 2
+                                   : 1;
+  return to_device(Tensor::from_vector(packed, Shape{1, 1, copies * (K + 1), Cpad}), device, MemoryConfig::dram_interleaved(),
                    "conv2d host-packed weights");
 }
 
@@ -111,9 +132,10 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
     s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, (C + 31) / 32));
   s.block_channels = static_cast<std::uint32_t>(round_up((C + s.channel_blocks - 1) / s.channel_blocks, 32));
   s.channel_blocks = (C + s.block_channels - 1) / s.block_channels;
-  // Passes of equal width (whole 16-channel vectors) over each block.
+  // Passes of equal width over each block, in whole 32-channel groups (the AVX512_BF16
+  // kernels permute channels within 32-channel groups counted from channel 0).
   const std::uint32_t passes = (s.block_channels + l1_channels - 1) / l1_channels;
-  s.pass_channels = static_cast<std::uint32_t>(round_up((s.block_channels + passes - 1) / passes, 16));
+  s.pass_channels = static_cast<std::uint32_t>(round_up((s.block_channels + passes - 1) / passes, 32));
   return s;
 }
 
@@ -144,8 +166,11 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   shape.in_pixel_stride = in_stick_bytes / in_es;
   shape.out_pixel_stride = out_stick_bytes / out_es;
   shape.packed_channels = packed_channels(C);
+  // The packed weights hold the bfloat16 pair copy when they are twice [K+1][Cpad] floats.
+  const bool pair_copy = weights_bytes == 2 * (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels * sizeof(float);
   const DwRowMicrokernel kernel =
-      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w});
+      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, pair_copy});
+  if (kernel.bf16_pairs) shape.pair_weights = std::uint64_t{p.kernel_h * p.kernel_w + 1} * shape.packed_channels;
 
   HostProgramEntry entry;
   Conv2dPlan& plan = entry.plan;

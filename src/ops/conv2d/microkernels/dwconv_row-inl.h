@@ -11,6 +11,7 @@
 
 #include <hwy/highway.h>
 
+#include "ops/conv2d/microkernels/dwconv_row_prefetch.hpp"
 #include "ops/conv2d/microkernels/dwconv_row_table.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -83,28 +84,6 @@ HWY_INLINE void store_tile(const VF (&acc)[kPixels][kVectors], const float* bias
       if constexpr (kMasked) store_out_n(y, out + t * out_pixel_stride, tail);
       else store_out(y, out + t * out_pixel_stride + v * N);
     }
-  }
-}
-
-// Software prefetch into L2 of the next output row's new input rows (call.next_rows),
-// the part input columns [begin, end) of them hold: a row kernel calls it once per
-// pixel tile for the columns that tile moved past, so the next row's input streams in
-// from memory while this row computes (the hardware prefetchers stop at 4 KiB pages
-// and see a row only once its first lines miss).
-template <typename In>
-HWY_INLINE void prefetch_next_rows(const DwRowShape& s, const DwRowCall& call, std::int64_t begin, std::int64_t end) {
-  begin = std::max<std::int64_t>(begin, 0);
-  end = std::min<std::int64_t>(end, s.in_width);
-  if (begin >= end) return;
-  const std::size_t pixel_bytes = s.in_pixel_stride * sizeof(In), bytes = std::size_t{call.channels} * sizeof(In);
-  for (std::uint32_t r = 0; r < call.num_next_rows; ++r) {
-    const char* row = static_cast<const char*>(call.next_rows[r]);
-    if (bytes == pixel_bytes) {  // whole pixels: one contiguous run
-      for (std::size_t o = begin * pixel_bytes; o < end * pixel_bytes; o += 64) __builtin_prefetch(row + o, 0, 2);
-      continue;
-    }
-    for (std::int64_t col = begin; col < end; ++col)
-      for (std::size_t o = 0; o < bytes; o += 64) __builtin_prefetch(row + col * pixel_bytes + o, 0, 2);
   }
 }
 

@@ -40,15 +40,19 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
   check_arg(key.kernel_w >= 1 && key.stride_w >= 1 && key.dilation_w >= 1,
             "the host row microkernels need kernel width, stride and dilation >= 1, not {}, {}, {}", key.kernel_w, key.stride_w,
             key.dilation_w);
-  if (target != 0) hwy::SetSupportedTargetsForTest(target);
-  const DwRowKernelTable k = family_table(key);
-  if (target != 0) hwy::SetSupportedTargetsForTest(0);
   const bool sliding = sliding_applies(key);
+  // The AVX512_BF16 pair kernels: bfloat16 input, sliding family, pair weights packed,
+  // the CPU able, and no test restricting the Highway targets.
+  const bool pairs = key.bf16_pairs && key.input == DataType::BFLOAT16 && sliding && target == 0 && dw_row_bf16_pairs_supported();
+  if (target != 0) hwy::SetSupportedTargetsForTest(target);
+  const DwRowKernelTable k = pairs ? bf16_pair_row_kernels(key.kernel_w) : family_table(key);
+  if (target != 0) hwy::SetSupportedTargetsForTest(0);
   const std::string family = sliding ? fmt::format("k{}s{}", key.kernel_w, key.stride_w) : std::string("generic");
   return {k.fn[key.input == DataType::BFLOAT16][key.output == DataType::BFLOAT16][activation_index(key.activation)]
               [sliding ? key.stride_w - 1 : 0],
-          fmt::format("dwconv_row_{}_f32acc_{}_{}_{}_{}c{}p_{}", short_name(key.input), short_name(key.output),
-                      to_string(key.activation), family, k.channels_per_tile, k.pixels_per_tile, k.target)};
+          fmt::format("dwconv_row_{}_{}_{}_{}_{}_{}c{}p_{}", short_name(key.input), pairs ? "bf16pairs" : "f32acc", short_name(key.output),
+                      to_string(key.activation), family, k.channels_per_tile, k.pixels_per_tile, k.target),
+          pairs};
 }
 
 }  // namespace shardwise

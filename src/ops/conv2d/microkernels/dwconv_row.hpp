@@ -30,6 +30,7 @@
 // the same bits; the portable SCALAR target rounds each product before the add (no FMA
 // instruction), so it agrees with them to within that rounding.
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,9 @@ struct DwRowShape {
   std::uint32_t in_width = 1, pad_left = 0, out_width = 1;
   std::uint64_t in_pixel_stride = 0, out_pixel_stride = 0;  // elements
   std::uint32_t packed_channels = 0;                          // Cpad
+  // Elements from the float32 weights to their bfloat16 pair copy (the AVX512_BF16
+  // kernels, dwconv_row_bf16_pairs.cpp); 0 when there is none.
+  std::uint64_t pair_weights = 0;
 };
 
 // One row.
@@ -67,6 +71,7 @@ using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);
 struct DwRowMicrokernel {
   DwRowFn fn = nullptr;
   std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c7p_AVX3"
+  bool bf16_pairs = false;  // reads the bfloat16 pair weights (DwRowShape::pair_weights)
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).
@@ -78,6 +83,9 @@ struct DwRowKernelKey {
   DataType output = DataType::FLOAT32;
   Activation activation = Activation::NONE;
   std::uint32_t kernel_w = 1, stride_w = 1, dilation_w = 1;
+  // The weights also come as bfloat16 row pairs (pack_bf16_pair_weights): bfloat16
+  // input on the sliding family then runs on the AVX512_BF16 kernels where the CPU has them.
+  bool bf16_pairs = false;
 };
 
 // The best kernel for this CPU and key (chosen once per program; pass the result
@@ -88,5 +96,15 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
 
 // Highway targets compiled in and supported by this CPU, best first (for tests).
 std::vector<std::int64_t> dw_row_targets();
+
+// Whether this CPU runs the AVX512_BF16 kernels (VDPBF16PS).
+bool dw_row_bf16_pairs_supported();
+
+// Appends to `out` the bfloat16 pair copy of `packed` ([kh*kw][Cpad] float32 weights
+// then the [Cpad] bias, as the layouts above) in the AVX512_BF16 kernels' order (see
+// dwconv_row_bf16_pairs.cpp); false, appending nothing, if a weight is not finite or
+// not exactly a bfloat16 (those kernels multiply bfloat16 weights).
+bool pack_bf16_pair_weights(std::span<const float> packed, std::uint32_t kernel_h, std::uint32_t kernel_w, std::uint32_t channels,
+                            std::uint32_t packed_channels, std::vector<float>& out);
 
 }  // namespace shardwise

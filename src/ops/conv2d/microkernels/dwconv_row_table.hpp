@@ -23,5 +23,7 @@ DwRowKernelTable generic_row_kernels();     // any kernel width, stride and dila
 DwRowKernelTable sliding_row_kernels_k3();  // kernel width 3, stride 1 or 2, dilation 1
 DwRowKernelTable sliding_row_kernels_k5();
 DwRowKernelTable sliding_row_kernels_k7();
+// bfloat16 input only ([1][*][*][*]), kernel width 3, 5 or 7; needs the CPU's AVX512_BF16.
+DwRowKernelTable bf16_pair_row_kernels(std::uint32_t kernel_w);
 
 }  // namespace shardwise
