@@ -13,6 +13,7 @@
 #include "core/block_float.hpp"
 #include "device/kernel_context.hpp"
 #include "ops/conv2d/kernels/depthwise_args.hpp"
+#include "ops/conv2d/microkernels/dwconv_window.hpp"
 #include "tensor/tile_layout.hpp"
 
 namespace shardwise {
@@ -51,17 +52,20 @@ inline float load(const std::uint16_t* p, std::uint32_t i) { return bfloat16{p[i
 inline float load(const float* p, std::uint32_t i) { return p[i]; }
 
 // acc[c] = sum_k x[k*P + c] * w[k*P + c]
+// float32 accumulation: the SIMD window sum (microkernels/dwconv_window.hpp, the same
+// multiply-then-add bits as a scalar loop); bfloat16 accumulation (the chip's bf16 Dst)
+// rounds after every add, scalar.
 template <typename In>
 void accumulate_window(const In* x, const float* w, std::uint32_t K, std::uint32_t P, bool bf16_acc, float* acc) {
+  if (!bf16_acc) {
+    dw_window_sum(x, w, K, P, acc);
+    return;
+  }
   std::fill(acc, acc + P, 0.0f);
   for (std::uint32_t k = 0; k < K; ++k) {
     const In* xs = x + std::size_t{k} * P;
     const float* ws = w + std::size_t{k} * P;
-    if (bf16_acc) {
-      for (std::uint32_t c = 0; c < P; ++c) acc[c] = round_to_bfloat16(acc[c] + load(xs, c) * ws[c]);
-    } else {
-      for (std::uint32_t c = 0; c < P; ++c) acc[c] += load(xs, c) * ws[c];
-    }
+    for (std::uint32_t c = 0; c < P; ++c) acc[c] = round_to_bfloat16(acc[c] + load(xs, c) * ws[c]);
   }
 }
 

@@ -72,6 +72,11 @@ KernelCoroutine reader_depthwise(KernelContext& ctx) {
   for (std::uint32_t k = 0; k < K; ++k)
     offsets[k] = (k / a.kernel_w) * a.dilation_h * a.padded_w + (k % a.kernel_w) * a.dilation_w;
 
+  // As TT-Metal's pool/depthwise readers do: a window row is one NoC read when its
+  // sticks are contiguous (no dilation, halo pages exactly one stick of this core's
+  // channels); otherwise one read per stick.
+  const bool row_reads = a.dilation_w == 1 && a.halo_page_bytes == a.stick_bytes;
+  const std::uint32_t row_bytes = a.kernel_w * a.stick_bytes;
   const std::uint32_t halo = ctx.get_read_ptr(kHaloCb);
   const std::uint64_t per_image = std::uint64_t{a.out_h} * a.out_w;
   const std::uint64_t image_sticks = std::uint64_t{a.padded_h} * a.padded_w;
@@ -85,6 +90,11 @@ KernelCoroutine reader_depthwise(KernelContext& ctx) {
       const std::uint64_t n = o / per_image, rest = o % per_image;
       const std::uint64_t top_left = n * image_sticks + (rest / a.out_w) * a.stride_h * a.padded_w + (rest % a.out_w) * a.stride_w;
       const std::uint32_t base = halo + static_cast<std::uint32_t>(top_left - core.halo_first_stick) * a.halo_page_bytes;
+      if (row_reads) {  // one read per kernel row: its kernel_w sticks lie side by side in the halo and in the CB
+        for (std::uint32_t r = 0; r < a.kernel_h; ++r, dst += row_bytes)
+          ctx.noc_async_read(ctx.get_noc_addr(base + offsets[r * a.kernel_w] * a.halo_page_bytes), dst, row_bytes);
+        continue;
+      }
       for (std::uint32_t k = 0; k < K; ++k, dst += a.stick_bytes)
         ctx.noc_async_read(ctx.get_noc_addr(base + offsets[k] * a.halo_page_bytes), dst, a.stick_bytes);
     }
