@@ -82,13 +82,18 @@ KernelCoroutine reader_depthwise(KernelContext& ctx) {
   const std::uint64_t image_sticks = std::uint64_t{a.padded_h} * a.padded_w;
   std::uint64_t o = core.first_output;
   const std::uint64_t end = core.first_output + core.num_outputs;
+  // Output o = (image n, row oh, column ow), stepped along without a division per stick.
+  std::uint64_t n = o / per_image, oh = o % per_image / a.out_w, ow = o % a.out_w;
   while (o < end) {
     const std::uint32_t count = static_cast<std::uint32_t>(std::min<std::uint64_t>(a.block_sticks, end - o));
     co_await ctx.cb_reserve_back(kInputCb, 1);
     std::uint32_t dst = ctx.get_write_ptr(kInputCb);
     for (std::uint32_t i = 0; i < count; ++i, ++o) {
-      const std::uint64_t n = o / per_image, rest = o % per_image;
-      const std::uint64_t top_left = n * image_sticks + (rest / a.out_w) * a.stride_h * a.padded_w + (rest % a.out_w) * a.stride_w;
+      const std::uint64_t top_left = n * image_sticks + oh * a.stride_h * a.padded_w + ow * a.stride_w;
+      if (++ow == a.out_w) {
+        ow = 0;
+        if (++oh == a.out_h) oh = 0, ++n;
+      }
       const std::uint32_t base = halo + static_cast<std::uint32_t>(top_left - core.halo_first_stick) * a.halo_page_bytes;
       if (row_reads) {  // one read per kernel row: its kernel_w sticks lie side by side in the halo and in the CB
         for (std::uint32_t r = 0; r < a.kernel_h; ++r, dst += row_bytes)
