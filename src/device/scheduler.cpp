@@ -59,8 +59,8 @@ constexpr std::uint64_t kFinished = ~0ull - 1;
 // What Device::run keeps from one launch to the next, so that a launch allocates
 // nothing once the device has run a program of its size: per pool thread, the cores it
 // built (their CB states, contexts and finished coroutines, kept for the prints and
-// cleared at the start of the next launch, or at once after a failed run) and the
-// arena of their coroutine frames; the scratch lists of the launch itself.
+// cleared by the same thread when it builds its next cores, or at once after a failed
+// run) and the arena of their coroutine frames; the scratch lists of the launch itself.
 struct LaunchWorkspace {
   struct Thread {
     FrameArena arena;                              // declared first: destroyed after the frames in `cores`
@@ -275,8 +275,6 @@ void Device::run(Program& program) {
 
   if (!launch_) launch_.reset(new LaunchWorkspace(pool_->size()));
   LaunchWorkspace& ws = *launch_;
-  // The last run's cores (finished coroutines: clearing frees nothing but prints).
-  ws.clear();
   ws.active = 0;
 
   // Cores that take part, in grid order.
@@ -336,6 +334,10 @@ void Device::run(Program& program) {
   // frames in the thread's arena: no allocation once the workspace has grown).
   const auto build_cores = [&](unsigned index) {
     LaunchWorkspace::Thread& thread = ws.threads[index];
+    // The last run's cores of this thread (finished coroutines: clearing frees nothing
+    // but prints), cleared here by the thread that built and will rebuild them: their
+    // cache lines and the arena's stay in this core's caches.
+    thread.clear();
     std::size_t kernels = 0;
     for (std::size_t i = index; i < run_cores.size(); i += threads)
       for (const auto& spec : program.kernels()) kernels += spec.cores.contains(run_cores[i]) ? 1 : 0;
