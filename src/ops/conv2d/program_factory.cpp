@@ -1,6 +1,7 @@
 #include "ops/conv2d/program_factory.hpp"
 
 #include "ops/conv2d/kernels/depthwise_args.hpp"
+#include "ops/conv2d/plan.hpp"
 #include "tensor/tile_layout.hpp"
 
 namespace shardwise {
@@ -90,6 +91,54 @@ Program make_depthwise_program(const DepthwiseProgramInputs& in) {
                                                        pc.shard_channels(core.channel_shard, p.out_channels)});
   }
   return program;
+}
+
+// The chip presets' conv: the plan, then per slice the halo program and the conv
+// program (TT-NN's program factories), outputs sharded like the work or in DRAM.
+Conv2dResult run_chip_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
+                             const Conv2dConfig& config) {
+  const DataType out_dtype = config.output_dtype.value_or(input.dtype);
+  Conv2dResult result;
+  result.plan = make_conv2d_plan(p, config, device, input.dtype, out_dtype, weights);
+  const Conv2dPlan& plan = result.plan;
+  const ParallelConfig& pc = plan.parallel;
+
+  const std::uint32_t P = pc.channels_per_shard;
+  const std::uint32_t halo_page = P * static_cast<std::uint32_t>(element_size(input.dtype));
+  const Shape out_shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.out_channels};
+  if (plan.output_in_dram)
+    result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout, MemoryConfig::dram_interleaved(),
+                                           "conv2d output");
+  const StickSource source = StickSource::of(input);
+  for (const SlicePlan& slice : plan.slices) {
+    // Halo shards and their config (runs), one shard per working core.
+    auto halo = device.create_buffer(BufferConfig{"conv2d halo", BufferType::L1, pc.layout,
+                                                  std::uint64_t{slice.halo_sticks} * pc.num_cores(), halo_page,
+                                                  BufferShardLayout{pc.grid, pc.orientation, slice.halo_sticks}, false});
+    auto halo_config = device.create_buffer(BufferConfig{"conv2d halo config", BufferType::L1, pc.layout, pc.num_cores(),
+                                                         slice.max_runs * static_cast<std::uint32_t>(sizeof(HaloRun)),
+                                                         BufferShardLayout{pc.grid, pc.orientation, 1}, false});
+    for (const CorePlan& core : slice.cores) {
+      const auto& runs = slice.windows[core.nhw_block].runs;
+      device.write(NocAddr::l1(core.core, halo_config->address()),
+                   std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(runs.data()), runs.size() * sizeof(HaloRun)));
+    }
+      Program halo_program = make_halo_program(pc, slice, source, p.in_channels, *halo, *halo_config, halo_page);
+    device.run(halo_program);
+
+    // Output: [1, 1, N*Ho*Wo, C], sharded like the work (one slice) or in DRAM.
+    if (!plan.output_in_dram)
+      result.output = allocate_device_tensor(device, out_shape, out_dtype, config.output_layout,
+                                             MemoryConfig::sharded(pc.layout, ShardSpec{pc.grid, {slice.shard_height, P}, pc.orientation}),
+                                             "conv2d output");
+    Program program = make_depthwise_program(DepthwiseProgramInputs{p, config, plan, slice, weights, input.dtype, out_dtype,
+                                                                    *halo, result.output, halo_page});
+    device.run(program);
+  }
+  result.out_height = p.out_height();
+  result.out_width = p.out_width();
+  result.prepared = weights;
+  return result;
 }
 
 }  // namespace shardwise

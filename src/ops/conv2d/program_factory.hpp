@@ -46,4 +46,9 @@ Program make_halo_program(const ParallelConfig& pc, const SlicePlan& slice, cons
                           std::uint32_t halo_page_bytes);
 Program make_depthwise_program(const DepthwiseProgramInputs& in);
 
+// The chip presets' path of conv2d (conv2d.cpp picks it or the host program): plans,
+// then runs the halo and conv programs slice by slice.
+Conv2dResult run_chip_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
+                             const Conv2dConfig& config);
+
 }  // namespace shardwise
