@@ -33,19 +33,26 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool
   const std::size_t es = dtype == DataType::FLOAT32 ? 4 : 2;
   // Cache-line aligned, as the device's buffers are.
   std::vector<std::uint8_t> input_storage(std::size_t{k} * W * C * es + 64, 0x3f), output_storage(std::size_t{Wo} * C * es + 64);
-  std::vector<float> weights_storage(std::size_t{2 * (k * k + 1)} * Cpad + 16, 0.5f);  // room for the pair copy
+  std::vector<float> weights_storage(std::size_t{2 * (k * k + 1)} * Cpad + 16, 0.5f);  // room for the even/odd or pair copy
   std::uint8_t* const input = align64(input_storage.data());
   std::uint8_t* const output = align64(output_storage.data());
   float* const weights = align64(weights_storage.data());
   std::vector<const void*> rows(k);
   for (std::uint32_t r = 0; r < k; ++r) rows[r] = input + std::size_t{r} * W * C * es;
+  // As the host program packs them: bfloat16 with the even/odd copy, or the pair copy.
   const std::uint64_t pair_weights = pairs ? std::uint64_t{k * k + 1} * Cpad : 0;
+  const std::uint64_t even_odd_weights = !pairs && dtype == DataType::BFLOAT16 ? std::uint64_t{k * k + 1} * Cpad : 0;
+  if (even_odd_weights) {
+    std::vector<float> packed(weights, weights + even_odd_weights);
+    pack_even_odd_weights(std::vector<float>(packed), C, Cpad, packed);
+    std::copy(packed.begin(), packed.end(), weights);
+  }
   if (pairs) {
     std::vector<float> packed(weights, weights + pair_weights);
     if (!pack_bf16_pair_weights(std::vector<float>(packed), k, k, C, Cpad, packed)) state.SkipWithError("weights not bfloat16");
     std::copy(packed.begin(), packed.end(), weights);
   }
-  DwRowShape shape{k, 1, stride, W, pad, Wo, C, C, Cpad, pair_weights};
+  DwRowShape shape{k, 1, stride, W, pad, Wo, C, C, Cpad, even_odd_weights, pair_weights};
   const DwRowCall call{rows.data(), k, weights, weights + std::size_t{k} * k * Cpad, output, C};
   const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, k, stride, 1, pairs}, target);
   state.SetLabel(kernel.name);

@@ -36,8 +36,9 @@ double activate(Activation a, double x) {
 // Runs one case on one target and checks it; the output row's bytes go to `result`.
 // `pairs`: the AVX512_BF16 pair kernels (bfloat16 input; weights rounded to bfloat16
 // and packed twice), also checked bit for bit against their documented order.
+// `even_odd`: bfloat16 in and out also get the even/odd weight copy (the AVX-512 tiles read it).
 void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target,
-              std::vector<std::uint8_t>* result = nullptr, bool pairs = false) {
+              std::vector<std::uint8_t>* result = nullptr, bool pairs = false, bool even_odd = true) {
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
@@ -70,17 +71,25 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   for (std::uint32_t k = 0; k < R * kw; ++k)
     for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{k} * Cpad + c] = normal(rng);
   for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{R * kw} * Cpad + c] = normal(rng);
-  std::uint64_t pair_weights = 0;
+  std::uint64_t pair_weights = 0, even_odd_weights = 0;
+  const std::vector<float> natural = [&] {
+    if (pairs)
+      for (std::size_t i = 0; i < std::size_t{R * kw} * Cpad; ++i) weights[i] = round_to_bfloat16(weights[i]);
+    return weights;
+  }();
+  if (even_odd && in_dtype == DataType::BFLOAT16 && out_dtype == DataType::BFLOAT16) {
+    even_odd_weights = weights.size();
+    pack_even_odd_weights(natural, C, Cpad, weights);
+  }
   if (pairs) {
-    for (std::size_t i = 0; i < std::size_t{R * kw} * Cpad; ++i) weights[i] = round_to_bfloat16(weights[i]);
     pair_weights = weights.size();
-    ASSERT_TRUE(pack_bf16_pair_weights(std::vector<float>(weights), R, kw, C, Cpad, weights));
-    ASSERT_EQ(weights.size(), 2 * pair_weights);
+    ASSERT_TRUE(pack_bf16_pair_weights(natural, R, kw, C, Cpad, weights));
+    ASSERT_EQ(weights.size(), pair_weights + natural.size());
   }
 
   const std::size_t guard_bytes = 256;
   std::vector<std::uint8_t> out(guard_bytes * 2 + std::size_t{Wo} * out_stride * out_es, kGuard);
-  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, pair_weights};
+  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, even_odd_weights, pair_weights};
   const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation, pairs}, pairs ? 0 : target);
@@ -170,6 +179,7 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
       for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
         for (Activation act : {Activation::NONE, Activation::RELU, Activation::RELU6}) {
           run_case(rc, in, out, act, GetParam());
+          if (in == DataType::BFLOAT16 && out == DataType::BFLOAT16) run_case(rc, in, out, act, GetParam(), nullptr, false, false);
           if (HasFatalFailure()) return;
         }
 }
@@ -202,6 +212,24 @@ TEST(DwRowBf16Pairs, NotForWeightsThatAreNotBfloat16) {
   packed[5] = std::numeric_limits<float>::infinity();
   EXPECT_FALSE(pack_bf16_pair_weights(packed, 3, 3, 64, 64, out));
   EXPECT_TRUE(out.empty());
+}
+
+TEST(DwRowEvenOdd, WeightsAreEvenThenOddChannelsPerGroup) {
+  std::vector<float> packed(2 * 64), out{-1.0f};
+  for (std::size_t i = 0; i < packed.size(); ++i) packed[i] = static_cast<float>(i % 64);
+  pack_even_odd_weights(packed, 40, 64, out);
+  ASSERT_EQ(out.size(), 1 + packed.size());
+  EXPECT_EQ(out[0], -1.0f);  // appended
+  for (std::size_t row = 0; row < 2; ++row) {
+    const float* r = out.data() + 1 + row * 64;
+    for (int i = 0; i < 16; ++i) {
+      EXPECT_EQ(r[i], 2.0f * i);           // even channels of the first group
+      EXPECT_EQ(r[16 + i], 2.0f * i + 1);  // odd ones
+    }
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(r[32 + i], 32.0f + 2 * i);  // second group: channels 32..39 only
+    EXPECT_EQ(r[48], 33.0f);
+    EXPECT_EQ(r[36], 0.0f);  // channel 40 does not exist
+  }
 }
 
 // The SIMD targets differ in tile shapes, not in the order of the sums: same bits.

@@ -49,12 +49,15 @@ DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) 
     const std::vector<float> bias = unprepare_conv_bias(from_device(*prepared.bias), C);
     std::copy(bias.begin(), bias.end(), packed.begin() + std::size_t{K} * Cpad);
   }
-  // With the AVX512_BF16 pair kernels asked for (use_bf16_pairs) and bfloat16 weight
-  // values: a second copy in their order (used for bfloat16 input; the rows double).
+  // Copies after the float32 [K+1][Cpad] rows: the even/odd order (bfloat16 in and out
+  // on AVX-512), then, with the AVX512_BF16 pair kernels asked for (use_bf16_pairs) and
+  // bfloat16 weight values, the pair copy.
+  const std::vector<float> natural = packed;
+  pack_even_odd_weights(natural, C, Cpad, packed);
   const std::uint32_t copies = use_bf16_pairs() && (l.kernel_w == 3 || l.kernel_w == 5 || l.kernel_w == 7) &&
-                                       pack_bf16_pair_weights(std::vector<float>(packed), l.kernel_h, l.kernel_w, C, Cpad, packed)
-                                   ? 2
-                                   : 1;
+                                       pack_bf16_pair_weights(natural, l.kernel_h, l.kernel_w, C, Cpad, packed)
+                                   ? 3
+                                   : 2;
   return to_device(Tensor::from_vector(packed, Shape{1, 1, copies * (K + 1), Cpad}), device, MemoryConfig::dram_interleaved(),
                    "conv2d host-packed weights");
 }
@@ -166,11 +169,14 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   shape.in_pixel_stride = in_stick_bytes / in_es;
   shape.out_pixel_stride = out_stick_bytes / out_es;
   shape.packed_channels = packed_channels(C);
-  // The packed weights hold the bfloat16 pair copy when they are twice [K+1][Cpad] floats.
-  const bool pair_copy = weights_bytes == 2 * (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels * sizeof(float);
+  // The packed weights: [K+1][Cpad] floats, the even/odd copy, and the bfloat16 pair copy
+  // when they are three times that.
+  const std::uint64_t copy_floats = (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels;
+  shape.even_odd_weights = copy_floats;
+  const bool pair_copy = weights_bytes == 3 * copy_floats * sizeof(float);
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, pair_copy});
-  if (kernel.bf16_pairs) shape.pair_weights = std::uint64_t{p.kernel_h * p.kernel_w + 1} * shape.packed_channels;
+  if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;
 
   HostProgramEntry entry;
   Conv2dPlan& plan = entry.plan;

@@ -41,16 +41,18 @@ HWY_INLINE VF load_channels(DF df, const In* p, std::size_t n) {
   else return load_in(df, p);
 }
 
-// float32 -> bfloat16 bits: round to nearest even, NaN -> 0x7FC0 (core/bfloat16).
-HWY_INLINE hn::Vec<hn::Rebind<std::uint16_t, DF>> to_bf16(VF v) {
+// float32 -> bfloat16 bits in the low half of each 32-bit lane: round to nearest
+// even, NaN -> 0x7FC0 (core/bfloat16).
+HWY_INLINE hn::Vec<hn::RebindToUnsigned<DF>> to_bf16_bits32(VF v) {
   const hn::RebindToUnsigned<DF> d32;
-  const hn::RebindToSigned<DF> di32;
-  const hn::Rebind<std::uint16_t, DF> d16;
   const auto bits = hn::BitCast(d32, v);
   const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(d32, 1u));
-  auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(d32, 0x7FFFu), lsb)));
-  rounded = hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), hn::Set(d32, 0x7FC0u), rounded);
-  return hn::DemoteTo(d16, hn::BitCast(di32, rounded));
+  const auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(d32, 0x7FFFu), lsb)));
+  return hn::IfThenElse(hn::RebindMask(d32, hn::IsNaN(v)), hn::Set(d32, 0x7FC0u), rounded);
+}
+HWY_INLINE hn::Vec<hn::Rebind<std::uint16_t, DF>> to_bf16(VF v) {
+  const hn::RebindToSigned<DF> di32;
+  return hn::DemoteTo(hn::Rebind<std::uint16_t, DF>(), hn::BitCast(di32, to_bf16_bits32(v)));
 }
 HWY_INLINE void store_out(VF v, float* p) { hn::StoreU(v, DF(), p); }
 HWY_INLINE void store_out(VF v, std::uint16_t* p) { hn::StoreU(to_bf16(v), hn::Rebind<std::uint16_t, DF>(), p); }
@@ -85,6 +87,21 @@ HWY_INLINE void store_tile(const VF (&acc)[kPixels][kVectors], const float* bias
       else store_out(y, out + t * out_pixel_stride + v * N);
     }
   }
+}
+
+// --- bfloat16 in even/odd lane order (pack_even_odd_weights) ------------------------
+// Two vectors of channels from one load of 2N bfloat16 values: lane i of the first
+// holds channel 2i, of the second channel 2i+1, both widened exactly.
+HWY_INLINE void load_even_odd(DF df, const std::uint16_t* p, VF& even, VF& odd) {
+  const hn::RebindToUnsigned<DF> du;
+  const auto v = hn::LoadU(du, reinterpret_cast<const std::uint32_t*>(p));
+  even = hn::BitCast(df, hn::ShiftLeft<16>(v));
+  odd = hn::BitCast(df, hn::And(v, hn::Set(du, 0xFFFF0000u)));
+}
+// The inverse for a bfloat16 output: 2N channels back in order, one store.
+HWY_INLINE void store_even_odd(VF even, VF odd, std::uint16_t* p) {
+  const hn::RebindToUnsigned<DF> du;
+  hn::StoreU(hn::Or(to_bf16_bits32(even), hn::ShiftLeft<16>(to_bf16_bits32(odd))), du, reinterpret_cast<std::uint32_t*>(p));
 }
 
 // The name's ISA part and the tile shape, for the kernel table.

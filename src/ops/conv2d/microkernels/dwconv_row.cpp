@@ -28,6 +28,19 @@ DwRowKernelTable family_table(const DwRowKernelKey& key) {
 
 }  // namespace
 
+void pack_even_odd_weights(std::span<const float> packed, std::uint32_t channels, std::uint32_t packed_channels, std::vector<float>& out) {
+  constexpr std::uint32_t kGroup = 32;
+  check_arg(packed_channels % kGroup == 0 && packed.size() % packed_channels == 0,
+            "even/odd weights: {} packed values are not rows of {} channels", packed.size(), packed_channels);
+  const std::size_t rows = packed.size() / packed_channels, first = out.size();
+  out.resize(first + packed.size(), 0.0f);
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::uint32_t c = 0; c < channels; ++c) {
+      const std::uint32_t lane = c / kGroup * kGroup + (c % 2) * (kGroup / 2) + c % kGroup / 2;
+      out[first + r * packed_channels + lane] = packed[r * packed_channels + c];
+    }
+}
+
 bool dw_row_supports(Activation a) { return a == Activation::NONE || a == Activation::RELU || a == Activation::RELU6; }
 
 std::vector<std::int64_t> dw_row_targets() { return hwy::SupportedAndGeneratedTargets(); }

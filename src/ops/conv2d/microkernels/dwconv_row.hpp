@@ -47,6 +47,9 @@ struct DwRowShape {
   std::uint32_t in_width = 1, pad_left = 0, out_width = 1;
   std::uint64_t in_pixel_stride = 0, out_pixel_stride = 0;  // elements
   std::uint32_t packed_channels = 0;                          // Cpad
+  // Elements from the float32 weights to their even/odd copy (pack_even_odd_weights:
+  // the AVX-512 kernels' bfloat16 -> bfloat16 tiles read it); 0 when there is none.
+  std::uint64_t even_odd_weights = 0;
   // Elements from the float32 weights to their bfloat16 pair copy (the AVX512_BF16
   // kernels, dwconv_row_bf16_pairs.cpp); 0 when there is none.
   std::uint64_t pair_weights = 0;
@@ -96,6 +99,14 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
 
 // Highway targets compiled in and supported by this CPU, best first (for tests).
 std::vector<std::int64_t> dw_row_targets();
+
+// Appends to `out` the even/odd copy of `packed` ([kh*kw][Cpad] float32 weights then
+// the [Cpad] bias): in each 32-channel group, the 16 even channels then the 16 odd ones.
+// bfloat16 input widens to float32 without a shuffle in that order (a lane of two
+// bfloat16 values: the even channel is the lane shifted left 16, the odd one the lane
+// with its low half cleared), so the AVX-512 kernels read these weights for bfloat16
+// in and out, and pack their results back to channel order with one shift and OR.
+void pack_even_odd_weights(std::span<const float> packed, std::uint32_t channels, std::uint32_t packed_channels, std::vector<float>& out);
 
 // Whether this CPU runs the AVX512_BF16 kernels (VDPBF16PS).
 bool dw_row_bf16_pairs_supported();

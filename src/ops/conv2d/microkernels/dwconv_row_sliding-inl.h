@@ -47,7 +47,10 @@ constexpr std::size_t kSlidingVectors = 1;
 #endif
 constexpr std::size_t kSlidingPixels = 7;
 
-template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge>
+// kEvenOdd (bfloat16 in and out, 2 vectors): channels in even/odd lane order, the
+// weights and bias from the even/odd copy (DwRowShape::even_odd_weights).
+template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge,
+          bool kEvenOdd = false>
 struct SlidingTile {
   static constexpr std::size_t kColumns = (kPixels - 1) * kStride + kKw;
   using Acc = VF[kPixels][kVectors];
@@ -75,7 +78,12 @@ struct SlidingTile {
     const DF df;
     const std::size_t N = hn::Lanes(df);
     VF x[kVectors];
-    for (std::size_t v = 0; v < kVectors; ++v) x[v] = load_channels<kMasked>(df, x_ptr + v * N, tail);
+    if constexpr (kEvenOdd) {
+      static_assert(kVectors == 2 && !kMasked && sizeof(In) == 2);
+      load_even_odd(df, x_ptr, x[0], x[1]);
+    } else {
+      for (std::size_t v = 0; v < kVectors; ++v) x[v] = load_channels<kMasked>(df, x_ptr + v * N, tail);
+    }
     (tap<I, J>(x, w, acc), ...);
   }
 
@@ -96,8 +104,9 @@ struct SlidingTile {
       for (std::size_t v = 0; v < kVectors; ++v) acc[t][v] = hn::Zero(df);
     const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
     const std::int64_t pixel = static_cast<std::int64_t>(s.in_pixel_stride);
+    const float* weights = call.weights + (kEvenOdd ? s.even_odd_weights : 0);
     for (std::uint32_t r = 0; r < call.num_rows; ++r) {
-      const float* wr = call.weights + std::size_t{r} * kKw * s.packed_channels + c;
+      const float* wr = weights + std::size_t{r} * kKw * s.packed_channels + c;
       Weights w;
       for (std::size_t j = 0; j < kKw; ++j)
         for (std::size_t v = 0; v < kVectors; ++v) w[j][v] = hn::LoadU(df, wr + j * s.packed_channels + v * N);
@@ -106,8 +115,15 @@ struct SlidingTile {
                                                 static_cast<std::uintptr_t>(col0 * pixel * static_cast<std::int64_t>(sizeof(In))));
       columns(std::make_index_sequence<kColumns>(), p, col0, s.in_width, pixel, tail, w, acc);
     }
-    store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, static_cast<Out*>(call.out) + c + wo * s.out_pixel_stride,
-                                                      s.out_pixel_stride, tail);
+    Out* out = static_cast<Out*>(call.out) + c + wo * s.out_pixel_stride;
+    if constexpr (kEvenOdd) {
+      const float* bias = call.bias + s.even_odd_weights + c;
+      const VF b0 = hn::LoadU(df, bias), b1 = hn::LoadU(df, bias + N);
+      for (std::size_t t = 0; t < kPixels; ++t)
+        store_even_odd(activate<kAct>(df, hn::Add(acc[t][0], b0)), activate<kAct>(df, hn::Add(acc[t][1], b1)), out + t * s.out_pixel_stride);
+    } else {
+      store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, out, s.out_pixel_stride, tail);
+    }
   }
 };
 
@@ -122,6 +138,17 @@ HWY_INLINE void sliding_pixels(const DwRowShape& s, const DwRowCall& call, std::
   const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
   const bool edge = col0 < 0 || col0 + kColumns > static_cast<std::int64_t>(s.in_width);
   std::size_t c = 0;
+  // bfloat16 in and out on two-vector tiles, with the even/odd weights there: one load
+  // and two bit operations widen 2N channels (else a load and two operations per N).
+  constexpr bool kEvenOddCapable = V == 2 && sizeof(In) == 2 && sizeof(Out) == 2;
+  if constexpr (kEvenOddCapable) {
+    if (s.even_odd_weights != 0 && N == 16) {  // pack_even_odd_weights' 32-channel groups
+      for (; c + V * N <= call.channels; c += V * N) {
+        if (edge) SlidingTile<In, kKw, kStride, kPixels, V, false, true, true>::template run<Out, kAct>(s, call, wo, c, 0);
+        else SlidingTile<In, kKw, kStride, kPixels, V, false, false, true>::template run<Out, kAct>(s, call, wo, c, 0);
+      }
+    }
+  }
   for (; c + V * N <= call.channels; c += V * N) {
     if (edge) SlidingTile<In, kKw, kStride, kPixels, V, false, true>::template run<Out, kAct>(s, call, wo, c, 0);
     else SlidingTile<In, kKw, kStride, kPixels, V, false, false>::template run<Out, kAct>(s, call, wo, c, 0);
