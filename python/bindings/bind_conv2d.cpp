@@ -71,7 +71,12 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
   const DeviceTensor in = conv_input(input, *device);
   Conv2dResult result;
   if (weight.prepared == PreparedRole::CONV_WEIGHTS) {
-    result = conv2d(in, prepared_from(weight, bias ? &*bias : nullptr, *device), dev, params, config);
+    PreparedWeights prepared = prepared_from(weight, bias ? &*bias : nullptr, *device);
+    const std::shared_ptr<Buffer> bias_buffer = prepared.bias ? prepared.bias->buffer : nullptr;
+    if (weight.host_packed && weight.host_packed->bias_buffer == bias_buffer) prepared.host_packed = weight.host_packed->packed;
+    result = conv2d(in, prepared, dev, params, config);
+    if (result.prepared.host_packed && !prepared.host_packed)
+      weight.host_packed = std::make_shared<HostPackedWeights>(HostPackedWeights{*result.prepared.host_packed, bias_buffer});
   } else {
     check_arg(!bias || bias->prepared == PreparedRole::NONE,
               "conv2d: a prepared bias needs the prepared weights it was made with, not host weights");
@@ -99,6 +104,9 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
     out.bias = TensorHandle::from_device_tensor(*result.prepared.bias, device);
     out.bias->prepared = PreparedRole::CONV_BIAS;
   }
+  if (result.prepared.host_packed)  // the returned weights come back packed for the host program
+    out.weight.host_packed = std::make_shared<HostPackedWeights>(
+        HostPackedWeights{*result.prepared.host_packed, result.prepared.bias ? result.prepared.bias->buffer : nullptr});
   return out;
 }
 

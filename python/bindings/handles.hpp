@@ -26,12 +26,24 @@ struct DeviceHandle {
 
 enum class PreparedRole : std::uint8_t { NONE, CONV_WEIGHTS, CONV_BIAS };
 
+// Prepared weights packed for the host program (PreparedWeights::host_packed), with the
+// prepared bias they were packed with (null: none): reused while the same bias comes
+// with them, so a host-preset conv2d that gets its prepared weights back does not pack
+// them again on every call.
+struct HostPackedWeights {
+  DeviceTensor packed;
+  std::shared_ptr<Buffer> bias_buffer;
+};
+
 struct TensorHandle {
   std::optional<Tensor> host;
   std::optional<DeviceTensor> on_device;
   std::shared_ptr<DeviceHandle> device;  // set with on_device
   PreparedRole prepared = PreparedRole::NONE;
   std::optional<DepthwiseWeightLayout> weight_layout;  // CONV_WEIGHTS only
+  // CONV_WEIGHTS on the host preset: filled by the first conv2d that packs them (under
+  // the device's run_mutex), shared by the handle's copies.
+  mutable std::shared_ptr<HostPackedWeights> host_packed;
 
   static TensorHandle from_host(Tensor tensor);
   static TensorHandle from_device_tensor(DeviceTensor tensor, std::shared_ptr<DeviceHandle> device);

@@ -156,6 +156,27 @@ def test_prepared_weights_are_reusable(device):
     assert torch.equal(ttnn.to_torch(first), ttnn.to_torch(third))
 
 
+def test_host_packed_weights_follow_their_bias():
+    # On the host preset the prepared weights come back packed for the host program and
+    # are reused while the same prepared bias comes with them; another bias (or none)
+    # must not reuse a packing that holds the first bias.
+    torch.manual_seed(4)
+    with ttnn.manage_device("host") as dev:
+        x = ttnn.from_torch(torch.randn(1, 9, 9, 64), ttnn.bfloat16)
+        w = ttnn.from_torch(torch.randn(64, 1, 3, 3))
+        b1 = ttnn.from_torch(torch.randn(1, 1, 1, 64))
+        b2 = ttnn.from_torch(torch.randn(1, 1, 1, 64) * 10)
+        args = dict(input_tensor=x, device=dev, in_channels=64, out_channels=64, batch_size=1, input_height=9,
+                    input_width=9, kernel_size=(3, 3), padding=(1, 1), groups=64)
+        out1, [pw, pb1] = ttnn.conv2d(weight_tensor=w, bias_tensor=b1, return_weights_and_bias=True, **args)
+        out2, [_, pb2] = ttnn.conv2d(weight_tensor=w, bias_tensor=b2, return_weights_and_bias=True, **args)
+        out0 = ttnn.conv2d(weight_tensor=w, **args)
+        for _ in range(2):  # the second round runs on the packings the first one kept
+            assert torch.equal(ttnn.to_torch(ttnn.conv2d(weight_tensor=pw, bias_tensor=pb1, **args)), ttnn.to_torch(out1))
+            assert torch.equal(ttnn.to_torch(ttnn.conv2d(weight_tensor=pw, bias_tensor=pb2, **args)), ttnn.to_torch(out2))
+            assert torch.equal(ttnn.to_torch(ttnn.conv2d(weight_tensor=pw, **args)), ttnn.to_torch(out0))
+
+
 def test_output_memory_config_and_nhwc_shapes(device):
     torch.manual_seed(4)
     x = torch.randn(2, 6, 6, 32)

@@ -279,6 +279,7 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   result.out_height = p.out_height();
   result.out_width = p.out_width();
   result.prepared = weights;
+  result.prepared.host_packed = packed;  // packed now or before: the caller may keep it
   return result;
 }
 
