@@ -99,6 +99,11 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
   std::vector<float> tile_row(tile_output ? std::size_t{kTileHeight} * P : 0, 0.0f);
   std::vector<float> tiled(tile_row.size());
   std::uint32_t rows_in_tile_row = 0;
+  // The SIMD epilogue (microkernels/dwconv_window.hpp) where it gives the same bits.
+  const bool simd_finish = !a.bfloat16_accumulation && !tile_output &&
+                           (a.output_dtype == DataType::BFLOAT16 || a.output_dtype == DataType::FLOAT32) &&
+                           (a.activation == Activation::NONE || a.activation == Activation::RELU || a.activation == Activation::RELU6);
+  const int simd_activation = a.activation == Activation::RELU ? 1 : a.activation == Activation::RELU6 ? 2 : 0;
 
   for (std::uint32_t done = 0; done < core.num_outputs;) {
     const std::uint32_t count = std::min(a.block_sticks, core.num_outputs - done);
@@ -110,6 +115,16 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
         accumulate_window(reinterpret_cast<const std::uint16_t*>(window), weights, K, P, a.bfloat16_accumulation, acc.data());
       else
         accumulate_window(reinterpret_cast<const float*>(window), weights, K, P, a.bfloat16_accumulation, acc.data());
+      if (simd_finish) {  // float32 accumulation, none/relu/relu6, ROW_MAJOR output: one SIMD pass
+        co_await ctx.cb_reserve_back(kOutputCb, 1);
+        const std::uint32_t dst = ctx.get_write_ptr(kOutputCb);
+        if (a.output_dtype == DataType::BFLOAT16)
+          dw_window_finish(acc.data(), bias, P, simd_activation, ctx.l1_pointer<std::uint16_t>(dst, P));
+        else
+          dw_window_finish(acc.data(), bias, P, simd_activation, ctx.l1_pointer<float>(dst, P));
+        ctx.cb_push_back(kOutputCb, 1);
+        continue;
+      }
       for (std::uint32_t c = 0; c < P; ++c) {
         float v = acc[c] + bias[c];
         if (a.bfloat16_accumulation) v = round_to_bfloat16(v);

@@ -59,6 +59,58 @@ void WindowSum(const In* x, const float* w, std::uint32_t K, std::uint32_t P, fl
   if (c < P) window_vectors<1, true>(x, w, K, P, c, P - c, acc);
 }
 
+// --- the epilogue ------------------------------------------------------------------
+template <int kAct>
+HWY_INLINE hn::Vec<DF> finish_activate(DF df, hn::Vec<DF> x) {
+  if constexpr (kAct == 1) return hn::IfThenElseZero(hn::Gt(x, hn::Zero(df)), x);
+  if constexpr (kAct == 2) {
+    const auto r = hn::IfThenElseZero(hn::Gt(x, hn::Zero(df)), x);  // NaN -> 0, -0 -> +0, as glibc's fmaxf(x, 0)
+    const auto six = hn::Set(df, 6.0f);
+    return hn::IfThenElse(hn::Le(r, six), r, six);
+  }
+  return x;
+}
+template <bool kPartial>
+HWY_INLINE void store_finished(DF df, hn::Vec<DF> y, float* out, std::size_t n) {
+  if constexpr (kPartial) hn::BlendedStore(y, hn::FirstN(df, n), df, out);
+  else hn::StoreU(y, df, out);
+}
+template <bool kPartial>
+HWY_INLINE void store_finished(DF /*df*/, hn::Vec<DF> y, std::uint16_t* out, std::size_t n) {
+  const hn::RebindToUnsigned<DF> du;
+  const hn::Rebind<std::uint16_t, DF> d16;
+  const auto bits = hn::BitCast(du, y);
+  const auto lsb = hn::And(hn::ShiftRight<16>(bits), hn::Set(du, 1u));
+  auto rounded = hn::ShiftRight<16>(hn::Add(bits, hn::Add(hn::Set(du, 0x7FFFu), lsb)));
+  rounded = hn::IfThenElse(hn::RebindMask(du, hn::IsNaN(y)), hn::Set(du, 0x7FC0u), rounded);
+  const auto half = hn::DemoteTo(d16, hn::BitCast(hn::RebindToSigned<DF>(), rounded));
+  if constexpr (kPartial) hn::BlendedStore(half, hn::FirstN(d16, n), d16, out);
+  else hn::StoreU(half, d16, out);
+}
+template <int kAct, typename Out>
+void Finish(const float* acc, const float* bias, std::uint32_t P, Out* out) {
+  const DF df;
+  const std::size_t N = hn::Lanes(df);
+  std::size_t c = 0;
+  for (; c + N <= P; c += N)
+    store_finished<false>(df, finish_activate<kAct>(df, hn::Add(hn::LoadU(df, acc + c), hn::LoadU(df, bias + c))), out + c, N);
+  if (c < P) {
+    const auto m = hn::FirstN(df, P - c);
+    const auto y = hn::Add(hn::MaskedLoad(m, df, acc + c), hn::MaskedLoad(m, df, bias + c));
+    store_finished<true>(df, finish_activate<kAct>(df, y), out + c, P - c);
+  }
+}
+template <typename Out>
+void FinishAny(const float* acc, const float* bias, std::uint32_t P, int activation, Out* out) {
+  if (activation == 1) Finish<1>(acc, bias, P, out);
+  else if (activation == 2) Finish<2>(acc, bias, P, out);
+  else Finish<0>(acc, bias, P, out);
+}
+void FinishF32(const float* acc, const float* bias, std::uint32_t P, int activation, float* out) { FinishAny(acc, bias, P, activation, out); }
+void FinishBf16(const float* acc, const float* bias, std::uint32_t P, int activation, std::uint16_t* out) {
+  FinishAny(acc, bias, P, activation, out);
+}
+
 void WindowSumF32(const float* x, const float* w, std::uint32_t K, std::uint32_t P, float* acc) { WindowSum(x, w, K, P, acc); }
 void WindowSumBf16(const std::uint16_t* x, const float* w, std::uint32_t K, std::uint32_t P, float* acc) { WindowSum(x, w, K, P, acc); }
 
@@ -69,6 +121,15 @@ HWY_AFTER_NAMESPACE();
 namespace shardwise {
 HWY_EXPORT(WindowSumF32);
 HWY_EXPORT(WindowSumBf16);
+HWY_EXPORT(FinishF32);
+HWY_EXPORT(FinishBf16);
+
+void dw_window_finish(const float* acc, const float* bias, std::uint32_t P, int activation, float* out) {
+  HWY_DYNAMIC_DISPATCH(FinishF32)(acc, bias, P, activation, out);
+}
+void dw_window_finish(const float* acc, const float* bias, std::uint32_t P, int activation, std::uint16_t* out_bf16) {
+  HWY_DYNAMIC_DISPATCH(FinishBf16)(acc, bias, P, activation, out_bf16);
+}
 
 void dw_window_sum(const float* x, const float* w, std::uint32_t K, std::uint32_t P, float* acc) {
   HWY_DYNAMIC_DISPATCH(WindowSumF32)(x, w, K, P, acc);
