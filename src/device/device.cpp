@@ -65,8 +65,20 @@ Device::Device(Arch arch, DeviceOptions options)
   check_arg(arch_.num_cores() >= 1 && arch_.l1_size > arch_.l1_unreserved_base + arch_.l1_small_size,
             "arch '{}' leaves no usable L1 ({} bytes, {} reserved)", arch_.name, arch_.l1_size,
             arch_.l1_unreserved_base + arch_.l1_small_size);
+  // The banks' memory: the preset's bank size, or as much as the host lets us reserve
+  // (at least 256 MiB); then the banks are that large (the allocator reports what does
+  // not fit as out of memory, as on a chip).
   dram_.reserve(arch_.num_dram_banks);
-  for (std::uint32_t i = 0; i < arch_.num_dram_banks; ++i) dram_.emplace_back(arch_.dram_bank_size, "a DRAM bank");
+  constexpr std::uint64_t kMinBank = 256ull << 20;
+  for (std::uint32_t i = 0; i < arch_.num_dram_banks; ++i)
+    dram_.emplace_back(arch_.dram_bank_size, "a DRAM bank", std::min(kMinBank, arch_.dram_bank_size));
+  const std::uint64_t reserved = std::min_element(dram_.begin(), dram_.end(), [](const auto& a, const auto& b) {
+                                   return a.size() < b.size();
+                                 })->size();
+  if (reserved < arch_.dram_bank_size) {
+    arch_.dram_bank_size = reserved;
+    dram_allocator_ = LockstepAllocator("DRAM (every bank)", kDramUnreservedBase, reserved, dram_buffer_alignment(arch_));
+  }
   l1_.reserve(arch_.num_cores());
   for (std::uint32_t i = 0; i < arch_.num_cores(); ++i) {
     // calloc: the OS hands out zero pages on first touch, so idle cores cost nothing.

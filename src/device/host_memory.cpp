@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "core/error.hpp"
@@ -13,19 +14,22 @@ constexpr std::uint64_t kHugePage = 2ull << 20;
 
 }  // namespace
 
-HostMemoryRegion::HostMemoryRegion(std::uint64_t bytes, const char* what) : size_(bytes) {
+HostMemoryRegion::HostMemoryRegion(std::uint64_t bytes, const char* what, std::uint64_t min_bytes) : size_(bytes) {
   if (bytes == 0) return;
-  // One huge page more than asked, so that data_ can start on a huge-page boundary.
-  mapping_bytes_ = bytes + kHugePage;
-  mapping_ = mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (mapping_ == MAP_FAILED) {
+  while (true) {
+    // One huge page more than asked, so that data_ can start on a huge-page boundary.
+    mapping_bytes_ = size_ + kHugePage;
+    mapping_ = mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mapping_ != MAP_FAILED) break;
     mapping_ = nullptr;
-    throw OutOfMemory(fmt::format("host memory: cannot reserve {} bytes of address space for {}", bytes, what));
+    if (size_ / 2 < (min_bytes == 0 ? bytes : min_bytes))  // 0: no smaller size
+      throw OutOfMemory(fmt::format("host memory: cannot reserve {} bytes of address space for {}", size_, what));
+    size_ /= 2;
   }
   const auto base = reinterpret_cast<std::uintptr_t>(mapping_);
   data_ = reinterpret_cast<std::uint8_t*>((base + kHugePage - 1) / kHugePage * kHugePage);
 #ifdef MADV_HUGEPAGE
-  madvise(data_, bytes, MADV_HUGEPAGE);  // advice only: without THP the pages stay 4 KiB
+  madvise(data_, size_, MADV_HUGEPAGE);  // advice only: without THP the pages stay 4 KiB
 #endif
 }
 

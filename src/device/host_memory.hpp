@@ -14,8 +14,11 @@ namespace shardwise {
 class HostMemoryRegion {
  public:
   HostMemoryRegion() = default;
-  // OutOfMemory naming `what` when the address space cannot be reserved.
-  HostMemoryRegion(std::uint64_t bytes, const char* what);
+  // OutOfMemory naming `what` when the address space cannot be reserved. With
+  // `min_bytes` < bytes, a refused reservation is retried at half the size down to
+  // min_bytes (0: never; a system with strict overcommit refuses large reservations even
+  // with MAP_NORESERVE); size() says what was reserved.
+  HostMemoryRegion(std::uint64_t bytes, const char* what, std::uint64_t min_bytes = 0);
   HostMemoryRegion(HostMemoryRegion&& other) noexcept;
   HostMemoryRegion& operator=(HostMemoryRegion&& other) noexcept;
   HostMemoryRegion(const HostMemoryRegion&) = delete;
