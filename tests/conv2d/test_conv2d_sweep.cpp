@@ -3,11 +3,14 @@
 // the whole cross product.
 #include <gtest/gtest.h>
 
+#include <hwy/targets.h>
+
 #include <cstdlib>
 
 #include <fmt/format.h>
 
 #include "conv2d_runner.hpp"
+#include "ops/conv2d/microkernels/dwconv_row.hpp"
 
 namespace shardwise {
 namespace {
@@ -92,6 +95,50 @@ TEST_P(Conv2dSweep, MatchesTheReference) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sampled, Conv2dSweep, ::testing::ValuesIn(sweep_cases()), case_name);
+
+// The sample's host-preset cases once per SIMD target this CPU supports (the host
+// program picks its row microkernels by Highway's dispatch, restricted here), so every
+// path the machine can run is checked end to end, not only the best one.
+TEST(HostSweep, EveryDispatchTargetMatchesTheReference) {
+  struct Restore {
+    ~Restore() { hwy::SetSupportedTargetsForTest(0); }
+  } restore;
+  std::size_t runs = 0;
+  for (const std::int64_t target : dw_row_targets()) {
+    hwy::SetSupportedTargetsForTest(target);
+    for (const SweepCase& s : sweep_cases()) {
+      if (std::string(s.arch) != "host") continue;
+      ConvCase c;
+      c.arch = s.arch;
+      c.params.batch = s.batch;
+      c.params.in_channels = c.params.out_channels = c.params.groups = s.channels;
+      c.params.input_height = s.height;
+      c.params.input_width = s.width;
+      c.params.kernel_h = s.kh;
+      c.params.kernel_w = s.kw;
+      c.params.stride_h = c.params.stride_w = s.stride;
+      c.params.pad_top = s.padding[0];
+      c.params.pad_bottom = s.padding[1];
+      c.params.pad_left = s.padding[2];
+      c.params.pad_right = s.padding[3];
+      c.dtype = s.dtype;
+      c.config.weights_dtype = s.dtype;
+      c.bias = s.channels % 3 == 0;
+      c.seed = s.channels * 7 + s.height;
+      const ConvRun run = run_conv_case(c);
+      SCOPED_TRACE(std::string(hwy::TargetName(target)) + " " + case_name(testing::TestParamInfo<SweepCase>(s, 0)));
+      ASSERT_NE(run.result.plan.host_microkernel.find(hwy::TargetName(target)), std::string::npos) << run.result.plan.host_microkernel;
+      if (s.dtype == DataType::BFLOAT16) {
+        EXPECT_GE(run.comparison.pcc, 0.9999);
+        EXPECT_LE(run.comparison.norm_max_err, 0.004);
+      } else {
+        EXPECT_LE(run.comparison.norm_max_err, 1e-5);
+      }
+      ++runs;
+    }
+  }
+  EXPECT_GT(runs, 0u);
+}
 
 }  // namespace
 }  // namespace shardwise
