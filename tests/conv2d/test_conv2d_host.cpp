@@ -4,7 +4,11 @@
 // TT-faithful kernels on the host preset.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "conv2d_runner.hpp"
+#include "core/error.hpp"
+#include "ops/conv2d/microkernels/dwconv_row.hpp"
 
 namespace shardwise {
 namespace {
@@ -59,6 +63,30 @@ TEST_P(HostRealLayers, MatchTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(Layers, HostRealLayers, testing::ValuesIn(kLayers),
                          [](const testing::TestParamInfo<HostLayer>& info) { return std::string(info.param.name); });
+
+// SHARDWISE_BF16_PAIRS=1: the AVX512_BF16 pair kernels where the CPU has them (the
+// real layers end to end); any value but 0 or 1 is refused by name.
+TEST(HostProgram, Bf16PairKernelsOnRequest) {
+  struct Unset {
+    ~Unset() { unsetenv("SHARDWISE_BF16_PAIRS"); }
+  } unset;
+  setenv("SHARDWISE_BF16_PAIRS", "1", 1);
+  for (const HostLayer& layer : {kLayers[0], kLayers[7], kLayers[12]}) {
+    const ConvRun run = run_conv_case(host_case(layer, DataType::BFLOAT16, 1));
+    SCOPED_TRACE(layer.name);
+    EXPECT_EQ(run.result.plan.host_microkernel.find("bf16pairs") != std::string::npos, dw_row_bf16_pairs_supported())
+        << run.result.plan.host_microkernel;
+    EXPECT_GE(run.comparison.pcc, 0.99999);
+    EXPECT_LE(run.comparison.norm_max_err, 1e-2);
+  }
+  setenv("SHARDWISE_BF16_PAIRS", "yes", 1);
+  try {
+    run_conv_case(host_case(kLayers[0], DataType::BFLOAT16, 1));
+    ADD_FAILURE() << "SHARDWISE_BF16_PAIRS=yes was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("SHARDWISE_BF16_PAIRS='yes'"), std::string::npos) << e.what();
+  }
+}
 
 TEST(HostProgram, ChipOnlyFeaturesKeepTheFaithfulKernels) {
   ConvCase c = host_case(kLayers[3], DataType::BFLOAT16, 1);

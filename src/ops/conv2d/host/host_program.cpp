@@ -31,11 +31,10 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
 // (batch 1 geomean, bench_compare, same run). A CPU with a full-rate VDPBF16PS may
 // turn them on; their results differ from the widening kernels' in summation order.
 bool use_bf16_pairs() {
-  static const bool use = [] {
-    const char* env = std::getenv("SHARDWISE_BF16_PAIRS");
-    return env && std::string(env) == "1" && dw_row_bf16_pairs_supported();
-  }();
-  return use;
+  const char* env = std::getenv("SHARDWISE_BF16_PAIRS");
+  const std::string value = env ? env : "0";
+  check_arg(value == "0" || value == "1", "SHARDWISE_BF16_PAIRS='{}': allowed are 0 and 1", value);
+  return value == "1" && dw_row_bf16_pairs_supported();
 }
 
 DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) {
