@@ -59,10 +59,7 @@ std::vector<SweepCase> sweep_cases() {
   return sample;
 }
 
-class Conv2dSweep : public ::testing::TestWithParam<SweepCase> {};
-
-TEST_P(Conv2dSweep, MatchesTheReference) {
-  const SweepCase& s = GetParam();
+ConvCase conv_case_of(const SweepCase& s) {
   ConvCase c;
   c.arch = s.arch;
   c.params.batch = s.batch;
@@ -81,7 +78,14 @@ TEST_P(Conv2dSweep, MatchesTheReference) {
   c.config.weights_dtype = s.dtype;
   c.bias = s.channels % 3 == 0;
   c.seed = s.channels * 7 + s.height;
-  const ConvRun run = run_conv_case(c);
+  return c;
+}
+
+class Conv2dSweep : public ::testing::TestWithParam<SweepCase> {};
+
+TEST_P(Conv2dSweep, MatchesTheReference) {
+  const SweepCase& s = GetParam();
+  const ConvRun run = run_conv_case(conv_case_of(s));
   const auto& r = run.comparison;
   RecordProperty("pcc", fmt::format("{:.9f}", r.pcc));
   RecordProperty("norm_max_err", fmt::format("{:.3e}", r.norm_max_err));
@@ -108,24 +112,7 @@ TEST(HostSweep, EveryDispatchTargetMatchesTheReference) {
     hwy::SetSupportedTargetsForTest(target);
     for (const SweepCase& s : sweep_cases()) {
       if (std::string(s.arch) != "host") continue;
-      ConvCase c;
-      c.arch = s.arch;
-      c.params.batch = s.batch;
-      c.params.in_channels = c.params.out_channels = c.params.groups = s.channels;
-      c.params.input_height = s.height;
-      c.params.input_width = s.width;
-      c.params.kernel_h = s.kh;
-      c.params.kernel_w = s.kw;
-      c.params.stride_h = c.params.stride_w = s.stride;
-      c.params.pad_top = s.padding[0];
-      c.params.pad_bottom = s.padding[1];
-      c.params.pad_left = s.padding[2];
-      c.params.pad_right = s.padding[3];
-      c.dtype = s.dtype;
-      c.config.weights_dtype = s.dtype;
-      c.bias = s.channels % 3 == 0;
-      c.seed = s.channels * 7 + s.height;
-      const ConvRun run = run_conv_case(c);
+      const ConvRun run = run_conv_case(conv_case_of(s));
       SCOPED_TRACE(std::string(hwy::TargetName(target)) + " " + case_name(testing::TestParamInfo<SweepCase>(s, 0)));
       ASSERT_NE(run.result.plan.host_microkernel.find(hwy::TargetName(target)), std::string::npos) << run.result.plan.host_microkernel;
       if (s.dtype == DataType::BFLOAT16) {
