@@ -10,6 +10,10 @@
 
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
 
@@ -88,6 +92,47 @@ void BM_HostConvCall(benchmark::State& state) {
   state.SetLabel(fmt::format("{} core(s), cache hits {} misses {}", threads, device.program_cache().hits(), device.program_cache().misses()));
 }
 
+#if defined(__x86_64__)
+// Instruction throughput of VDPBF16PS against VFMADD231PS (512-bit, 12 independent
+// accumulators, one core): why the AVX512_BF16 pair kernels are not the default
+// (DESIGN.md). Each instruction counts once in "Ginstr/s".
+#define SHARDWISE_TWELVE(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
+#define SHARDWISE_DECLARE(i) __m512 a##i = _mm512_set1_ps(static_cast<float>(i));
+#define SHARDWISE_SUM(i) s = _mm512_add_ps(s, a##i);
+__attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(std::int64_t n) {
+  SHARDWISE_TWELVE(SHARDWISE_DECLARE)
+  const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(0x3f803f80)), y = reinterpret_cast<__m512bh>(_mm512_setzero_si512());
+  for (std::int64_t k = 0; k < n; ++k) {
+#define SHARDWISE_DP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
+    SHARDWISE_TWELVE(SHARDWISE_DP)
+  }
+  __m512 s = _mm512_setzero_ps();
+  SHARDWISE_TWELVE(SHARDWISE_SUM)
+  float lanes[16];
+  _mm512_storeu_ps(lanes, s);
+  return lanes[0] + lanes[15];  // keeps every accumulator live
+}
+__attribute__((target("avx512f,fma"))) float fma_loop(std::int64_t n) {
+  SHARDWISE_TWELVE(SHARDWISE_DECLARE)
+  const __m512 x = _mm512_set1_ps(1.0f), y = _mm512_setzero_ps();
+  for (std::int64_t k = 0; k < n; ++k) {
+#define SHARDWISE_FMA(i) a##i = _mm512_fmadd_ps(a##i, x, y);
+    SHARDWISE_TWELVE(SHARDWISE_FMA)
+  }
+  __m512 s = _mm512_setzero_ps();
+  SHARDWISE_TWELVE(SHARDWISE_SUM)
+  float lanes[16];
+  _mm512_storeu_ps(lanes, s);
+  return lanes[0] + lanes[15];  // keeps every accumulator live
+}
+
+void BM_InstructionRate(benchmark::State& state, float (*loop)(std::int64_t)) {
+  constexpr std::int64_t kIterations = 1 << 16;
+  for (auto _ : state) benchmark::DoNotOptimize(loop(kIterations));
+  state.counters["Ginstr/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * kIterations * 12 / 1e9, benchmark::Counter::kIsRate);
+}
+#endif
+
 void register_all() {
   benchmark::RegisterBenchmark("HostConvCall", BM_HostConvCall)->ArgName("cores")->Arg(1)->Arg(2)->UseRealTime();
   const auto cases = [](benchmark::internal::Benchmark* b) {
@@ -102,7 +147,13 @@ void register_all() {
       cases(benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
                                          BM_DwRow, dtype, target, false));
   // The AVX512_BF16 pair kernels next to the widening ones (not used by default: see host_program.cpp).
-  if (dw_row_bf16_pairs_supported()) cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true));
+  if (dw_row_bf16_pairs_supported()) {
+    cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true));
+#if defined(__x86_64__)
+    benchmark::RegisterBenchmark("InstructionRate/vdpbf16ps_zmm", BM_InstructionRate, dpbf16_loop);
+    benchmark::RegisterBenchmark("InstructionRate/vfmadd231ps_zmm", BM_InstructionRate, fma_loop);
+#endif
+  }
 }
 
 }  // namespace

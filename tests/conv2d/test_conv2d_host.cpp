@@ -88,6 +88,20 @@ TEST(HostProgram, Bf16PairKernelsOnRequest) {
   }
 }
 
+// Kernels taller than the compute kernel's inline row arrays (2 x 17 rows > 32).
+TEST(HostProgram, TallKernelsMatchTheReference) {
+  for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16}) {
+    ConvCase c = host_case(HostLayer{"tall", 20, 48, 3, 1, 1}, dtype, 2);
+    c.params.kernel_h = 17;
+    c.params.pad_top = c.params.pad_bottom = 8;
+    const ConvRun run = run_conv_case(c);
+    SCOPED_TRACE(to_string(dtype));
+    EXPECT_NE(run.result.plan.host_microkernel, "");
+    EXPECT_GE(run.comparison.pcc, 0.99999);
+    EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
+  }
+}
+
 TEST(HostProgram, ChipOnlyFeaturesKeepTheFaithfulKernels) {
   ConvCase c = host_case(kLayers[3], DataType::BFLOAT16, 1);
   c.config.bfloat16_accumulation = true;  // the chip's bf16 Dst: not a host microkernel

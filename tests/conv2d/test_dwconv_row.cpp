@@ -194,7 +194,8 @@ TEST(DwRowBf16Pairs, MatchTheReferenceAndTheirOrder) {
   if (!dw_row_bf16_pairs_supported()) GTEST_SKIP() << "this CPU has no AVX512_BF16";
   const std::vector<RowCase> cases{{32, 3, 3, 1, 1, 1, 9},   {64, 3, 2, 1, 1, 1, 17},  {96, 3, 1, 2, 1, 1, 30},   {160, 5, 5, 1, 1, 2, 14},
                                    {200, 5, 3, 2, 1, 2, 29}, {64, 7, 7, 1, 1, 3, 7},   {96, 7, 4, 1, 1, 3, 56},   {33, 3, 3, 1, 1, 1, 20},
-                                   {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6}, {40, 7, 7, 2, 1, 3, 5}};
+                                   {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6}, {40, 7, 7, 2, 1, 3, 5},
+                                   {40, 3, 19, 1, 1, 1, 14}};  // more rows than the tail's inline array
   for (const RowCase& rc : cases)
     for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
       for (Activation act : {Activation::NONE, Activation::RELU6}) {

@@ -5,6 +5,7 @@
 // channel block, reading the input in place. The chunk's rows run back to back, so
 // the input rows consecutive output rows share are still in the CPU's caches.
 #include <array>
+#include <vector>
 
 #include "device/kernel_context.hpp"
 #include "ops/conv2d/host/host_kernel_args.hpp"
@@ -28,14 +29,12 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
   const std::uint32_t page_bytes = host_window_page_bytes(a.max_in_rows);
   const std::uint64_t taps_per_row = std::uint64_t{a.shape.kernel_w} * a.shape.packed_channels;
   const float* bias = weights + std::uint64_t{a.kernel_h} * taps_per_row;
-  // One output row's valid input rows (kernel_h is bounded by the planner; rows beyond
-  // the small inline array spill to the heap once per run).
-  std::array<const void*, 16> inline_rows{};
-  std::vector<const void*> heap_rows(a.kernel_h > inline_rows.size() ? a.kernel_h : 0);
-  const void** rows = a.kernel_h > inline_rows.size() ? heap_rows.data() : inline_rows.data();
-  std::array<const void*, 16> inline_next{};
-  std::vector<const void*> heap_next(a.kernel_h > inline_next.size() ? a.kernel_h : 0);
-  const void** next_rows = a.kernel_h > inline_next.size() ? heap_next.data() : inline_next.data();
+  // One output row's valid input rows, then the next row's new ones (kernel_h each;
+  // beyond the inline array they spill to the heap once per run).
+  std::array<const void*, 32> inline_rows{};
+  std::vector<const void*> heap_rows(2 * a.kernel_h > inline_rows.size() ? 2 * a.kernel_h : 0);
+  const void** rows = heap_rows.empty() ? inline_rows.data() : heap_rows.data();
+  const void** next_rows = rows + a.kernel_h;
 
   for (std::uint64_t item = 0; item < core.num_items; ++item) {
     co_await ctx.cb_wait_front(kHostWindowCb, 1);

@@ -26,7 +26,7 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
 // The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp) only when
 // SHARDWISE_BF16_PAIRS=1 and the CPU has the instruction. Not by default: on the dev
 // machine (Xeon with AVX512_BF16) VDPBF16PS retires at a quarter of the FMA rate in
-// instructions (1.7 vs 6.9 G/s on one core: 55 vs 110 GMAC/s) and the pair kernels
+// instructions (1.65 vs 6.7 G/s on one core, bench_microkernels InstructionRate) and the pair kernels
 // ran the bfloat16 layers at 0.89x oneDNN against 1.29x for the widening kernels
 // (batch 1 geomean, bench_compare, same run). A CPU with a full-rate VDPBF16PS may
 // turn them on; their results differ from the widening kernels' in summation order.
@@ -168,11 +168,12 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   shape.in_pixel_stride = in_stick_bytes / in_es;
   shape.out_pixel_stride = out_stick_bytes / out_es;
   shape.packed_channels = packed_channels(C);
-  // The packed weights: [K+1][Cpad] floats, the even/odd copy, and the bfloat16 pair copy
-  // when they are three times that.
+  // The packed weights (pack_host_weights): [K+1][Cpad] floats, then the even/odd copy,
+  // then the bfloat16 pair copy when they are three times that.
   const std::uint64_t copy_floats = (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels;
-  shape.even_odd_weights = copy_floats;
-  const bool pair_copy = weights_bytes == 3 * copy_floats * sizeof(float);
+  const std::uint64_t copies = weights_bytes / (copy_floats * sizeof(float));
+  shape.even_odd_weights = copies >= 2 ? copy_floats : 0;
+  const bool pair_copy = copies == 3;
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, pair_copy});
   if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;

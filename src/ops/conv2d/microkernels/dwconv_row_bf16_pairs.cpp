@@ -35,6 +35,7 @@
 #include <cmath>
 #include <cstring>
 #include <utility>
+#include <vector>
 
 #include "core/bfloat16.hpp"
 #include "core/error.hpp"
@@ -173,10 +174,13 @@ SHARDWISE_BF16_PAIRS_TARGET void PairRow(const DwRowShape& s, const DwRowCall& c
       select_dw_row_microkernel(DwRowKernelKey{DataType::BFLOAT16, sizeof(Out) == 2 ? DataType::BFLOAT16 : DataType::FLOAT32, kAct, kKw,
                                                kStride, 1, false})
           .fn;
-  std::array<const void*, 16> rows{};
+  // The rows from channel `first` (tall kernels spill to the heap: the opt-in path only).
+  std::array<const void*, 16> inline_rows{};
+  std::vector<const void*> heap_rows(call.num_rows > inline_rows.size() ? call.num_rows : 0);
+  const void** rows = heap_rows.empty() ? inline_rows.data() : heap_rows.data();
   for (std::uint32_t r = 0; r < call.num_rows; ++r) rows[r] = static_cast<const std::uint16_t*>(call.rows[r]) + first;
   DwRowCall rest = call;
-  rest.rows = rows.data();
+  rest.rows = rows;
   rest.weights += first;
   rest.bias += first;
   rest.out = static_cast<Out*>(call.out) + first;
