@@ -1,11 +1,12 @@
-// Device-model overheads: a CB page handshake between two kernels, and launching an
-// empty program (one kernel per role on every core) on the wormhole_b0 grid and on
-// the host preset.
+// Device-model overheads: a CB page handshake between two kernels, launching an empty
+// program (one kernel per role on every core) on the wormhole_b0 grid and on the host
+// preset, and the worker pool's dispatch round trip.
 #include <benchmark/benchmark.h>
 
 #include "device/device.hpp"
 #include "device/kernel_context.hpp"
 #include "device/program.hpp"
+#include "device/worker_pool.hpp"
 
 namespace shardwise {
 namespace {
@@ -67,6 +68,17 @@ void BM_LaunchEmptyProgram_Wormhole8x8(benchmark::State& state) { launch_empty(s
 void BM_LaunchEmptyProgram_Host(benchmark::State& state) { launch_empty(state, "host"); }
 BENCHMARK(BM_LaunchEmptyProgram_Wormhole8x8)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_LaunchEmptyProgram_Host)->Unit(benchmark::kMicrosecond)->UseRealTime();
+
+// One WorkerPool::run with an empty job on every thread: the dispatch and join a host
+// launch pays before any kernel runs.
+void BM_WorkerPoolRoundTrip(benchmark::State& state) {
+  WorkerPool pool(static_cast<unsigned>(state.range(0)));
+  std::atomic<unsigned> calls{0};
+  const std::function<void(unsigned)> job = [&](unsigned) { calls.fetch_add(1, std::memory_order_relaxed); };
+  for (auto _ : state) pool.run(pool.size(), job);
+  benchmark::DoNotOptimize(calls.load());
+}
+BENCHMARK(BM_WorkerPoolRoundTrip)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kNanosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace shardwise
