@@ -88,7 +88,10 @@ int run(int argc, const char* const* argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; every malformed command line is bad input (2), not
+    // CLI11's own codes (104, 106, ...), which the README does not promise.
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   } catch (const InvalidArgument& e) {
     std::cerr << "shardwise: error: " << e.what() << "\n";
     return 2;

@@ -6,6 +6,7 @@
 
 #include "core/bfloat16.hpp"
 #include "core/error.hpp"
+#include "core/host_memory_budget.hpp"
 #include "ops/reference/conv2d_reference.hpp"
 
 namespace shardwise {
@@ -39,6 +40,15 @@ ConvRun run_conv_case(const ConvCase& c) {
   check_arg(c.repeat >= 1 && c.repeat <= 100000, "--repeat {} must be between 1 and 100000", c.repeat);
   const std::uint32_t C = p.in_channels, K = p.kernel_positions();
   const std::size_t input_count = std::size_t{p.batch} * C * p.input_height * p.input_width;
+  check_fits_dram(p, arch_preset(c.arch, c.arch_overrides));
+  // What this run holds on the host at its peak, per input value: the values, the
+  // sticks, the host tensor, the device copy, the reference's double copy (~24 bytes);
+  // per output value: the device output read back, NCHW floats, the reference and the
+  // comparison's doubles (~32 bytes, 48 with block-float weights' second reference).
+  const double output_count = static_cast<double>(p.output_sticks()) * p.out_channels;
+  const double host_bytes = 24.0 * static_cast<double>(input_count) + (is_block_float(c.config.weights_dtype) ? 48.0 : 32.0) * output_count;
+  check_host_memory(host_bytes > 1.8e19 ? ~0ull : static_cast<std::uint64_t>(host_bytes),
+                    fmt::format("this conv2d run ({} input and {:.0f} output values, with the reference)", input_count, output_count));
 
   std::vector<float> input = c.input ? *c.input : normal(input_count, c.seed, 1.0f);
   check_arg(input.size() == input_count, "input holds {} values, [N, C, H, W] = [{}, {}, {}, {}] needs {}", input.size(), p.batch,

@@ -1,9 +1,11 @@
 #include "device/arch.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
 #include "core/error.hpp"
+#include "core/host_memory_budget.hpp"
 
 namespace shardwise {
 namespace {
@@ -56,8 +58,8 @@ Arch arch_preset(std::string_view name, const ArchOverrides& overrides) {
   } else if (name == "host") {
     const unsigned threads = std::thread::hardware_concurrency();
     // A host "core" keeps the firmware and L1_SMALL regions small: its whole L1 is a
-    // cache-sized working set.
-    arch = Arch{"host", threads == 0 ? 1u : threads, 1, 1, 64 * kGiB, host_l2_bytes(), 1024, 4096, 32, 16, 16};
+    // cache-sized working set. Its DRAM is host memory: at most the host memory budget.
+    arch = Arch{"host", threads == 0 ? 1u : threads, 1, 1, std::min(64 * kGiB, host_memory_budget()), host_l2_bytes(), 1024, 4096, 32, 16, 16};
   } else {
     throw InvalidArgument(fmt::format("unknown arch '{}': allowed are wormhole_b0, blackhole, host", name));
   }

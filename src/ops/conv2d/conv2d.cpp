@@ -76,6 +76,7 @@ Conv2dResult conv2d(const DeviceTensor& input, const PreparedWeights& prepared, 
                     const Conv2dConfig& config) {
   params.validate();
   check_depthwise_supported(params);
+  check_fits_dram(params, device.arch());
   validate_input(input, params);
   return run_conv2d(input, prepared, device, params, config);
 }

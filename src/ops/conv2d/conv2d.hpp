@@ -89,6 +89,10 @@ struct Conv2dResult {
 // valid for every call with the same parameters and config).
 ParallelConfig conv2d_parallel_config(const Conv2dParams& params, const Conv2dConfig& config, const Arch& arch);
 
+// OutOfMemory, with the bytes, when the layer's input and output cannot fit the arch's
+// DRAM even in bfloat16: checked before planning, whose work grows with the output.
+void check_fits_dram(const Conv2dParams& params, const Arch& arch);
+
 // Host weights -> device, laid out for `shards` channel shards.
 PreparedWeights prepare_depthwise_weights(Device& device, const Tensor& weight, const std::optional<Tensor>& bias,
                                           std::uint32_t shards, DataType weights_dtype);

@@ -1,5 +1,7 @@
 #include "ops/conv2d/conv2d_params.hpp"
 
+#include <algorithm>
+
 #include "core/error.hpp"
 
 namespace shardwise {
@@ -11,14 +13,27 @@ void Conv2dParams::validate() const {
       {"kernel width", kernel_w}, {"stride height", stride_h},  {"stride width", stride_w},
       {"dilation height", dilation_h}, {"dilation width", dilation_w}, {"groups", groups}};
   for (const auto& [name, value] : positive) check_arg(value >= 1, "{} is {}: it must be at least 1", name, value);
+  check_arg(batch <= kMaxBatch && in_channels <= kMaxExtent && out_channels <= kMaxExtent && input_height <= kMaxExtent &&
+                input_width <= kMaxExtent,
+            "batch {} / channels {} / input {}x{} exceed what shardwise addresses ({} / {} / {}x{})", batch,
+            std::max(in_channels, out_channels), input_height, input_width, kMaxBatch, kMaxExtent, kMaxExtent, kMaxExtent);
+  // Every extent below is summed or multiplied in 32 bits by the accessors: bounded
+  // first (in 64 bits), so that none of them can wrap.
+  const std::pair<const char*, std::uint32_t> bounded[] = {
+      {"kernel height", kernel_h}, {"kernel width", kernel_w},   {"stride height", stride_h}, {"stride width", stride_w},
+      {"dilation height", dilation_h}, {"dilation width", dilation_w}, {"padding top", pad_top},  {"padding bottom", pad_bottom},
+      {"padding left", pad_left},  {"padding right", pad_right}};
+  for (const auto& [name, value] : bounded)
+    check_arg(value <= kMaxExtent, "{} is {}: it must be at most {}", name, value, kMaxExtent);
   check_arg(in_channels % groups == 0 && out_channels % groups == 0,
             "groups = {} must divide in_channels = {} and out_channels = {}", groups, in_channels, out_channels);
-  check_arg(dilated_kernel_h() <= padded_height() && dilated_kernel_w() <= padded_width(),
-            "the kernel {}x{} (dilated extent {}x{}) does not fit the padded input {}x{}", kernel_h, kernel_w,
-            dilated_kernel_h(), dilated_kernel_w(), padded_height(), padded_width());
-  check_arg(batch <= 4096 && in_channels <= 65536 && input_height <= 65536 && input_width <= 65536,
-            "batch {} / channels {} / input {}x{} exceed what shardwise addresses (4096 / 65536 / 65536x65536)", batch,
-            in_channels, input_height, input_width);
+  const std::uint64_t kernel_extent_h = (std::uint64_t{kernel_h} - 1) * dilation_h + 1;
+  const std::uint64_t kernel_extent_w = (std::uint64_t{kernel_w} - 1) * dilation_w + 1;
+  const std::uint64_t padded_h = std::uint64_t{input_height} + pad_top + pad_bottom;
+  const std::uint64_t padded_w = std::uint64_t{input_width} + pad_left + pad_right;
+  check_arg(kernel_extent_h <= padded_h && kernel_extent_w <= padded_w,
+            "the kernel {}x{} (dilated extent {}x{}) does not fit the padded input {}x{}", kernel_h, kernel_w, kernel_extent_h,
+            kernel_extent_w, padded_h, padded_w);
 }
 
 std::string Conv2dParams::to_string() const {

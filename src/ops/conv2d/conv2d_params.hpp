@@ -24,8 +24,15 @@ struct Conv2dParams {
   std::uint32_t dilation_w = 1;
   std::uint32_t groups = 1;
 
-  // InvalidArgument naming the first bad value (zero sizes, a kernel that does not fit
-  // the padded input, groups that do not divide the channels).
+  // The largest batch, and the largest channel count, input extent, kernel extent,
+  // stride, dilation and padding: with these, every accessor below is exact in its
+  // 32-bit result (padded extents < 3 * 2^16, dilated kernels < 2^32).
+  static constexpr std::uint32_t kMaxBatch = 4096;
+  static constexpr std::uint32_t kMaxExtent = 65536;
+
+  // InvalidArgument naming the first bad value (zero sizes, values beyond the bounds
+  // above, a kernel that does not fit the padded input, groups that do not divide the
+  // channels).
   void validate() const;
 
   std::uint32_t padded_height() const { return input_height + pad_top + pad_bottom; }

@@ -226,9 +226,22 @@ std::string Conv2dPlan::summary() const {
   return s;
 }
 
+void check_fits_dram(const Conv2dParams& p, const Arch& arch) {
+  // In floating point: 4096 images of 196608^2 output sticks x 65536 channels overflow 64 bits.
+  const double input_bytes = 2.0 * p.batch * p.input_height * p.input_width * p.in_channels;
+  const double output_bytes = 2.0 * static_cast<double>(p.output_sticks()) * p.out_channels;
+  const double dram = static_cast<double>(arch.num_dram_banks) * static_cast<double>(arch.dram_bank_size);
+  if (input_bytes + output_bytes > dram)
+    throw OutOfMemory(fmt::format("out of memory in DRAM: the layer {} has a {}x{} output; its input and output need {:.0f} bytes even "
+                                  "in bfloat16, and {} has {:.0f} bytes of DRAM{}",
+                                  p.to_string(), p.out_height(), p.out_width(), input_bytes + output_bytes, arch.name, dram,
+                                  arch.is_host() ? " (the host memory budget; SHARDWISE_HOST_MEMORY sets it)" : ""));
+}
+
 ParallelConfig conv2d_parallel_config(const Conv2dParams& params, const Conv2dConfig& config, const Arch& arch) {
   params.validate();
   check_depthwise_supported(params);
+  check_fits_dram(params, arch);
   ParallelConfig pc = choose_parallel_config(params, config, arch);
   const std::uint32_t passes = choose_channel_passes(params, config, pc, empty_device_l1(arch));
   if (passes > 1) {
