@@ -38,6 +38,7 @@ struct Conv2dOptions {
   std::string load_input, load_weights, load_bias, save_output;
   bool json = false;
   double min_pcc = 0.985;
+  bool allow_nonfinite = false;
 };
 
 std::vector<CoreCoord> parse_cores(const std::string& text) {
@@ -53,10 +54,14 @@ std::vector<CoreCoord> parse_cores(const std::string& text) {
   return cores;
 }
 
-std::vector<float> load_npy(const std::string& path, std::size_t expected, const std::string& what) {
+// The array of `path`, whose shape must be `expected` exactly (`layout` names its axes).
+std::vector<float> load_npy(const std::string& path, const std::vector<std::int64_t>& expected, const std::string& what,
+                            const char* layout) {
   npy::Array a = npy::load(path);
-  check_arg(a.values.size() == expected, "{} '{}' holds {} values, expected {}", what, path, a.values.size(), expected);
-  return a.values;
+  const bool nhwc = expected.size() == 4 && a.shape == std::vector<std::int64_t>{expected[0], expected[2], expected[3], expected[1]};
+  check_arg(a.shape == expected, "{} '{}' has shape {}; this conv needs {} {}{}", what, path, npy::describe_shape(a.shape), layout,
+            npy::describe_shape(expected), nhwc ? " (it looks NHWC: transpose it to NCHW, e.g. x.transpose(0, 3, 1, 2))" : "");
+  return std::move(a.values);
 }
 
 ConvCase make_case(const Conv2dOptions& o) {
@@ -111,13 +116,32 @@ ConvCase make_case(const Conv2dOptions& o) {
     check_arg(o.watcher == "on" || o.watcher == "off", "--watcher '{}': allowed are on, off", o.watcher);
     c.watcher = o.watcher == "on";
   }
-  const std::size_t K = p.kernel_positions();
   if (!o.load_input.empty())
-    c.input = load_npy(o.load_input, std::size_t{p.batch} * p.in_channels * p.input_height * p.input_width, "--load-input");
-  if (!o.load_weights.empty()) c.weight = load_npy(o.load_weights, std::size_t{p.in_channels} * K, "--load-weights");
-  if (!o.load_bias.empty()) c.bias_values = load_npy(o.load_bias, p.in_channels, "--load-bias");
+    c.input = load_npy(o.load_input, {p.batch, p.in_channels, p.input_height, p.input_width}, "--load-input", "NCHW");
+  if (!o.load_weights.empty()) c.weight = load_npy(o.load_weights, {p.in_channels, 1, p.kernel_h, p.kernel_w}, "--load-weights", "[C, 1, kh, kw]");
+  if (!o.load_bias.empty()) c.bias_values = load_npy(o.load_bias, {p.in_channels}, "--load-bias", "[C]");
   check_arg(o.min_pcc >= -1.0 && o.min_pcc <= 1.0, "--min-pcc {} must be between -1 and 1", o.min_pcc);
   return c;
+}
+
+// "input 1 NaN 2 Inf, output 3 NaN": the tensors that hold non-finite values.
+std::string describe_nonfinite(const ConvRun& run) {
+  const std::pair<const char*, reference::NonFinite> parts[] = {{"input", run.input_nonfinite},
+                                                                {"weights", run.weights_nonfinite},
+                                                                {"bias", run.bias_nonfinite},
+                                                                {"output", run.comparison.actual_nonfinite},
+                                                                {"reference", run.comparison.expected_nonfinite}};
+  std::string text;
+  for (const auto& [name, n] : parts)
+    if (n.total() != 0) text += fmt::format("{}{} {} NaN {} Inf", text.empty() ? "" : ", ", name, n.nan, n.inf);
+  return text;
+}
+
+nlohmann::json nonfinite_json(const ConvRun& run) {
+  const auto entry = [](const reference::NonFinite& n) { return nlohmann::json{{"nan", n.nan}, {"inf", n.inf}}; };
+  return {{"input", entry(run.input_nonfinite)},   {"weights", entry(run.weights_nonfinite)},
+          {"bias", entry(run.bias_nonfinite)},     {"output", entry(run.comparison.actual_nonfinite)},
+          {"reference", entry(run.comparison.expected_nonfinite)}};
 }
 
 void run_conv2d(const Conv2dOptions& o) {
@@ -128,13 +152,17 @@ void run_conv2d(const Conv2dOptions& o) {
   const std::vector<std::int64_t> out_shape{p.batch, p.out_channels, run.result.out_height, run.result.out_width};
   if (!o.save_output.empty()) npy::save(o.save_output, out_shape, run.output);
   const CoreRange box = plan.parallel.grid.bounding_box();
+  const bool nonfinite = run.has_nonfinite();
 
   if (o.json) {
     nlohmann::json cores = nlohmann::json::array();
     for (const CorePlan& core : plan.cores())
       cores.push_back({{"core", {core.core.x, core.core.y}}, {"first_output", core.first_output}, {"num_outputs", core.num_outputs},
                        {"channel_shard", core.channel_shard}, {"weight_start_tile", core.weight_start_tile}});
-    const nlohmann::json j = {{"pcc", run.comparison.pcc},
+    // With non-finite values the PCC (which maps them to 0) is no verdict: null here.
+    const nlohmann::json j = {{"pcc", nonfinite ? nlohmann::json(nullptr) : nlohmann::json(run.comparison.pcc)},
+                              {"pcc_nonfinite_as_zero", run.comparison.pcc},
+                              {"nonfinite", nonfinite_json(run)},
                               {"max_abs_err", run.comparison.max_abs_err},
                               {"norm_max_err", run.comparison.norm_max_err},
                               {"output_shape", out_shape},
@@ -165,10 +193,14 @@ void run_conv2d(const Conv2dOptions& o) {
                                wl.width(), wl.shards, wl.channels_per_shard)
                 << format_weight_rows(run.weight_matrix, wl.rows, wl.width());
     }
+    const std::string pcc_line =
+        nonfinite ? fmt::format("  nonfinite   {}\n  pcc         not a verdict ({:.6f} with every NaN and Inf taken as 0)\n",
+                                describe_nonfinite(run), run.comparison.pcc)
+                  : fmt::format("  pcc         {:.6f}\n", run.comparison.pcc);
     std::cout << fmt::format(
-        "result\n  output      [{}] (N, C, Ho, Wo), {}\n  pcc         {:.6f}\n  max abs err {:.6g}\n  norm max err {:.6g}\n"
+        "result\n  output      [{}] (N, C, Ho, Wo), {}\n{}  max abs err {:.6g}\n  norm max err {:.6g}\n"
         "{}  time        {:.3f} ms median over {} run(s), watcher {}\n",
-        fmt::join(out_shape, ", "), to_string(c.config.output_dtype.value_or(c.dtype)), run.comparison.pcc,
+        fmt::join(out_shape, ", "), to_string(c.config.output_dtype.value_or(c.dtype)), pcc_line,
         run.comparison.max_abs_err, run.comparison.norm_max_err,
         std::isnan(run.quantization_pcc)
             ? std::string()
@@ -177,6 +209,10 @@ void run_conv2d(const Conv2dOptions& o) {
                           to_string(c.config.weights_dtype), run.quantization_pcc),
         run.median_ms, c.repeat, run.watcher ? "on" : "off");
   }
+  if (nonfinite && !o.allow_nonfinite)
+    throw Error(fmt::format("non-finite values ({}): the PCC cannot tell whether the conv is right (--allow-nonfinite accepts them "
+                            "and judges by the PCC with NaN and Inf taken as 0)",
+                            describe_nonfinite(run)));
   if (!(run.comparison.pcc >= o.min_pcc))
     throw Error(fmt::format("PCC {:.6f} against the reference is below --min-pcc {}", run.comparison.pcc, o.min_pcc));
 }
@@ -216,6 +252,8 @@ void add_conv2d_command(CLI::App& app) {
   cmd->add_option("--save-output", o->save_output, "output to .npy: float32 NCHW");
   cmd->add_flag("--json", o->json, "print one JSON object instead of the report");
   cmd->add_option("--min-pcc", o->min_pcc, "exit non-zero when the PCC is below this")->capture_default_str();
+  cmd->add_flag("--allow-nonfinite", o->allow_nonfinite,
+                "accept NaN/Inf in the input, weights, bias or output (else exit 1: the PCC maps them to 0)");
   cmd->callback([o] { run_conv2d(*o); });
 }
 

@@ -50,8 +50,9 @@ void run_convert(const ConvertOptions& o) {
     check_arg(from.dtype == DataType::FLOAT32 && from.layout == Layout::ROW_MAJOR,
               ".npy input '{}' holds float32 row-major data, but --from is '{}'", o.input, o.from);
     npy::Array array = npy::load(o.input);
-    check_arg(static_cast<std::uint64_t>(array.values.size()) == shape.volume(),
-              "'{}' holds {} values, --shape {} needs {}", o.input, array.values.size(), o.shape, shape.volume());
+    const std::vector<std::int64_t> expected(shape.dims().begin(), shape.dims().end());
+    check_arg(array.shape == expected, "'{}' has shape {}, --shape {} needs {}", o.input, npy::describe_shape(array.shape), o.shape,
+              npy::describe_shape(expected));
     tensor = Tensor::from_vector(array.values, shape);
   } else {
     std::ifstream in(o.input, std::ios::binary);

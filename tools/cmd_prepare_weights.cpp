@@ -41,8 +41,9 @@ void run_prepare(const PrepareOptions& o) {
       for (std::uint32_t i = 0; i < K; ++i) values[std::size_t{c} * K + i] = static_cast<float>(i + 1);
   } else {
     npy::Array a = npy::load(o.load_weights);
-    check_arg(a.values.size() == values.size(), "--load-weights '{}' holds {} values, [C, 1, kh, kw] = [{}, 1, {}, {}] needs {}",
-              o.load_weights, a.values.size(), C, k[0], k[1], values.size());
+    const std::vector<std::int64_t> expected{C, 1, k[0], k[1]};
+    check_arg(a.shape == expected, "--load-weights '{}' has shape {}; [C, 1, kh, kw] = {} is needed", o.load_weights,
+              npy::describe_shape(a.shape), npy::describe_shape(expected));
     values = std::move(a.values);
   }
   const Tensor weight = Tensor::from_vector(values, Shape{C, 1, k[0], k[1]});

@@ -147,6 +147,9 @@ ConvRun run_conv_case(const ConvCase& c) {
   run.reference = reference::conv2d(rp, input, weight, bias ? std::span<const float>(*bias) : std::span<const float>());
   const std::vector<double> actual(run.output.begin(), run.output.end());
   run.comparison = reference::compare(run.reference, actual);
+  run.input_nonfinite = reference::count_nonfinite(input);
+  run.weights_nonfinite = reference::count_nonfinite(weight);
+  if (bias) run.bias_nonfinite = reference::count_nonfinite(*bias);
   run.weight_matrix = depthwise_weight_matrix(host_weight, run.result.prepared.layout.shards);
   return run;
 }

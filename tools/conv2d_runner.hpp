@@ -38,6 +38,12 @@ struct ConvRun {
   std::vector<float> output;        // NCHW, as float
   std::vector<double> reference;    // NCHW
   reference::Comparison comparison;  // against the reference on the values the device holds
+  // NaN / +-infinity in what the run used (after rounding to the dtypes) and produced.
+  reference::NonFinite input_nonfinite, weights_nonfinite, bias_nonfinite;
+  bool has_nonfinite() const {
+    return input_nonfinite.total() + weights_nonfinite.total() + bias_nonfinite.total() + comparison.actual_nonfinite.total() +
+               comparison.expected_nonfinite.total() != 0;
+  }
   // Block-float weights: PCC against the reference on the unquantised (bfloat16)
   // weights and bias, i.e. including the format's loss. NaN otherwise.
   double quantization_pcc = std::numeric_limits<double>::quiet_NaN();

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <limits>
 #include <string>
 
 #include "npy.hpp"
@@ -90,6 +91,44 @@ TEST(Conv2dCli, JsonReportAndNpyExchange) {
   for (int i = 0; i < 2; ++i)
     for (int jj = 0; jj < 2; ++jj) expected += input[i * 6 + jj] * weight[(i + 1) * 3 + (jj + 1)];
   EXPECT_EQ(out.values[0], static_cast<float>(expected));
+  fs::remove_all(dir);
+}
+
+// NaN or Inf anywhere fails the run (exit 1) with the counts, unless --allow-nonfinite:
+// the PCC maps them to 0 and printed 0.999999 / 1.000000 for such runs before.
+TEST(Conv2dCli, NonFiniteValuesAreCountedAndFailTheVerdict) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("shardwise_nonfinite_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::vector<float> input(32 * 6 * 6, 1.0f), all_nan(32 * 6 * 6, std::numeric_limits<float>::quiet_NaN()), bias(32, 0.5f);
+  input[3 * 36 + 2 * 6 + 2] = std::numeric_limits<float>::quiet_NaN();  // channel 3, row 2, column 2: 9 outputs see it
+  bias[5] = std::numeric_limits<float>::infinity();                      // channel 5: all 36 outputs
+  npy::save((dir / "one_nan.npy").string(), {1, 32, 6, 6}, input);
+  npy::save((dir / "all_nan.npy").string(), {1, 32, 6, 6}, all_nan);
+  npy::save((dir / "inf_bias.npy").string(), {32}, bias);
+  const std::string base = "conv2d --channels 32 --height 6 --width 6 --dtype float32 --weights-dtype float32 ";
+
+  Outcome o = run(base + "--load-input " + (dir / "one_nan.npy").string());
+  EXPECT_EQ(o.status, 1) << o.output;
+  EXPECT_NE(o.output.find("nonfinite   input 1 NaN 0 Inf, output 9 NaN 0 Inf, reference 9 NaN 0 Inf"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("pcc         not a verdict"), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("--allow-nonfinite"), std::string::npos) << o.output;
+
+  o = run(base + "--json --load-input " + (dir / "all_nan.npy").string());
+  EXPECT_EQ(o.status, 1) << o.output;
+  o = run(base + "--json --allow-nonfinite --load-input " + (dir / "all_nan.npy").string());
+  ASSERT_EQ(o.status, 0) << o.output;
+  auto j = nlohmann::json::parse(o.output);
+  EXPECT_TRUE(j["pcc"].is_null());
+  EXPECT_EQ(j["nonfinite"]["input"]["nan"], 32 * 36);
+  EXPECT_EQ(j["nonfinite"]["output"]["nan"], 32 * 36);
+
+  o = run(base + "--json --allow-nonfinite --load-bias " + (dir / "inf_bias.npy").string());
+  ASSERT_EQ(o.status, 0) << o.output;
+  j = nlohmann::json::parse(o.output);
+  EXPECT_EQ(j["nonfinite"]["bias"]["inf"], 1);
+  EXPECT_EQ(j["nonfinite"]["output"]["inf"], 36);
+  EXPECT_EQ(j["nonfinite"]["input"]["nan"], 0);
   fs::remove_all(dir);
 }
 

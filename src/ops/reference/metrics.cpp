@@ -74,8 +74,24 @@ double normalized_max_error(std::span<const double> expected, std::span<const do
   return err / scale;
 }
 
+namespace {
+template <typename T>
+NonFinite count(std::span<const T> values) {
+  NonFinite n;
+  for (const T v : values) {
+    n.nan += std::isnan(v) ? 1 : 0;
+    n.inf += std::isinf(v) ? 1 : 0;
+  }
+  return n;
+}
+}  // namespace
+
+NonFinite count_nonfinite(std::span<const float> values) { return count(values); }
+NonFinite count_nonfinite(std::span<const double> values) { return count(values); }
+
 Comparison compare(std::span<const double> expected, std::span<const double> actual) {
-  return {pcc(expected, actual), max_abs_error(expected, actual), normalized_max_error(expected, actual)};
+  return {pcc(expected, actual), max_abs_error(expected, actual), normalized_max_error(expected, actual), count_nonfinite(expected),
+          count_nonfinite(actual)};
 }
 
 }  // namespace shardwise::reference
