@@ -20,13 +20,15 @@ namespace shardwise::python {
 namespace {
 
 // conv2d's input as a ROW_MAJOR device tensor: a host tensor (or a TILE one) is moved
-// into DRAM interleaved first, as TT-NN does with host inputs.
+// into DRAM interleaved first, as TT-NN does with host inputs. Called with `device`'s
+// run_mutex held (so a device input is read back with to_host_locked: to_host would
+// take the same mutex again and wait forever).
 DeviceTensor conv_input(const TensorHandle& input, DeviceHandle& device) {
-  if (!input.on_host() && input.layout() == Layout::ROW_MAJOR) {
+  if (!input.on_host()) {
     check_arg(input.device.get() == &device, "conv2d: the input tensor is on another device than `device`");
-    return input.device_tensor();
+    if (input.layout() == Layout::ROW_MAJOR) return input.device_tensor();
   }
-  Tensor host = input.to_host();
+  Tensor host = input.to_host_locked();
   if (host.layout() != Layout::ROW_MAJOR) host = host.to_layout(Layout::ROW_MAJOR);
   return to_device(host, device.get(), MemoryConfig::dram_interleaved(), "conv2d input");
 }
