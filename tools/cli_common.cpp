@@ -62,6 +62,31 @@ std::vector<std::int64_t> parse_list(const std::string& text, const std::string&
   return out;
 }
 
+namespace {
+template <typename T>
+CLI::Validator strict_integer(const char* description) {
+  return CLI::Validator(
+      [description](std::string& text) -> std::string {
+        T value{};
+        const char* end = text.data() + text.size();
+        const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+        if (text.empty() || ec != std::errc() || ptr != end) return fmt::format("'{}' is not {}", text, description);
+        return {};
+      },
+      "INT");
+}
+}  // namespace
+
+const CLI::Validator& integer_text() {
+  static const CLI::Validator validator = strict_integer<std::int64_t>("an integer between -2^63 and 2^63-1");
+  return validator;
+}
+
+const CLI::Validator& unsigned_integer_text() {
+  static const CLI::Validator validator = strict_integer<std::uint64_t>("an integer between 0 and 2^64-1");
+  return validator;
+}
+
 void write_file(const std::string& path, std::span<const std::uint8_t> bytes) {
   std::ofstream out(path, std::ios::binary);
   check_arg(out.good(), "cannot open output '{}'", path);
@@ -86,6 +111,18 @@ int run(int argc, const char* const* argv) {
   add_conv2d_command(app);
   add_prepare_weights_command(app);
   try {
+    // The command first: CLI11 would only say "A subcommand is required", naming
+    // neither the word it got nor the commands there are.
+    std::string commands;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+      commands += (commands.empty() ? "" : ", ") + sub->get_name();
+      known = known || (argc > 1 && sub->get_name() == argv[1]);
+    }
+    if (argc < 2) throw InvalidArgument(fmt::format("no command given: the commands are {} (shardwise --help)", commands));
+    const std::string first = argv[1];
+    if (!known && !first.starts_with("-"))
+      throw InvalidArgument(fmt::format("unknown command '{}': the commands are {}", first, commands));
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every malformed command line is bad input (2), not

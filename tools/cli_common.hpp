@@ -8,6 +8,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }
 
 namespace shardwise::cli {
@@ -18,6 +19,12 @@ std::array<std::int64_t, 2> parse_pair(const std::string& text, const std::strin
 std::array<std::int64_t, 4> parse_padding(const std::string& text);
 // "a,b,..." of positive integers.
 std::vector<std::int64_t> parse_list(const std::string& text, const std::string& what);
+
+// Validators for integer flags, checked on the text before CLI11 converts it (which
+// wraps "-1" into an unsigned value and saturates "99999999999999999999"): the value
+// must be a plain decimal integer of int64 range, or of uint64 range without a sign.
+const CLI::Validator& integer_text();
+const CLI::Validator& unsigned_integer_text();
 
 // Writes raw bytes to `path`; InvalidArgument naming the path when it cannot.
 void write_file(const std::string& path, std::span<const std::uint8_t> bytes);

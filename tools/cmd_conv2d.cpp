@@ -78,16 +78,25 @@ ConvCase make_case(const Conv2dOptions& o) {
     c.arch_overrides.grid_x = static_cast<std::uint32_t>(g[0]);
     c.arch_overrides.grid_y = static_cast<std::uint32_t>(g[1]);
   }
-  arch_preset(c.arch, c.arch_overrides);  // validates the arch and overrides before anything runs
+  const Arch arch = arch_preset(c.arch, c.arch_overrides);  // validates the arch and overrides before anything runs
   c.params = o.shape.to_params();
   check_depthwise_supported(c.params);
   const Conv2dParams& p = c.params;
-  if (o.shard != "auto") c.config.shard_layout = parse_tensor_memory_layout(o.shard);
-  check_arg(!c.config.shard_layout || *c.config.shard_layout != TensorMemoryLayout::INTERLEAVED,
-            "--shard '{}': allowed are auto, height, width, block", o.shard);
+  if (o.shard != "auto") {
+    const auto bad_shard = [&] { return InvalidArgument(fmt::format("--shard '{}': allowed are auto, height, width, block", o.shard)); };
+    try {
+      c.config.shard_layout = parse_tensor_memory_layout(o.shard);
+    } catch (const InvalidArgument&) {
+      throw bad_shard();
+    }
+    if (*c.config.shard_layout == TensorMemoryLayout::INTERLEAVED) throw bad_shard();
+  }
   check_arg(!(o.cores && !o.grid.empty()), "--cores and --grid are exclusive: give one");
+  check_arg(!(o.cores && c.config.shard_layout == TensorMemoryLayout::BLOCK_SHARDED),
+            "--cores {} does not apply to --shard block, whose cores form a 2D grid: give --grid XxY instead", o.cores.value_or(0));
   if (o.cores) {
-    check_arg(*o.cores >= 1 && *o.cores <= 4096, "--cores {} must be at least 1", *o.cores);
+    check_arg(*o.cores >= 1 && *o.cores <= arch.num_cores(), "--cores {} must be between 1 and {} (the {}x{} grid of {})", *o.cores,
+              arch.num_cores(), arch.grid_x, arch.grid_y, arch.name);
     c.config.num_cores = static_cast<std::uint32_t>(*o.cores);
   }
   if (!o.grid.empty()) {
@@ -111,6 +120,9 @@ ConvCase make_case(const Conv2dOptions& o) {
   c.debug_weights = o.debug_weights;
   check_arg(!(o.debug_weights && !o.load_weights.empty()), "--debug-weights and --load-weights are exclusive");
   if (!o.dprint_cores.empty()) c.dprint.cores = parse_cores(o.dprint_cores);
+  for (const CoreCoord core : c.dprint.cores)
+    check_arg(core.x < arch.grid_x && core.y < arch.grid_y, "--dprint-cores: core ({},{}) is outside the {}x{} grid of {} (x < {}, y < {})",
+              core.x, core.y, arch.grid_x, arch.grid_y, arch.name, arch.grid_x, arch.grid_y);
   c.dprint.directory = o.dprint_dir;
   if (!o.watcher.empty()) {
     check_arg(o.watcher == "on" || o.watcher == "off", "--watcher '{}': allowed are on, off", o.watcher);
@@ -224,10 +236,10 @@ void add_conv2d_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("conv2d", "Run a depthwise conv2d on a device model and compare it with the reference");
   o->shape.add_to(*cmd);
   cmd->add_option("--arch", o->arch, "wormhole_b0|blackhole|host")->capture_default_str();
-  cmd->add_option("--l1-size", o->l1_size, "override the arch's L1 bytes per core");
+  cmd->add_option("--l1-size", o->l1_size, "override the arch's L1 bytes per core")->check(integer_text());
   cmd->add_option("--arch-grid", o->arch_grid, "XxY: override the arch's compute grid");
   cmd->add_option("--shard", o->shard, "auto|height|width|block")->capture_default_str();
-  cmd->add_option("--cores", o->cores, "HEIGHT/WIDTH: use exactly N cores");
+  cmd->add_option("--cores", o->cores, "HEIGHT/WIDTH: use exactly N cores")->check(integer_text());
   cmd->add_option("--grid", o->grid, "XxY: the core grid to use (BLOCK's grid)");
   cmd->add_option("--orientation", o->orientation, "BLOCK grid orientation: row_major|col_major")->capture_default_str();
   cmd->add_option("--dtype", o->dtype, "activations: bfloat16|float32")->capture_default_str();
@@ -237,8 +249,8 @@ void add_conv2d_command(CLI::App& app) {
   cmd->add_flag("--bfloat16-accumulation", o->bfloat16_accumulation,
                 "accumulate in bfloat16, as the chip does without fp32 accumulation");
   cmd->add_flag("--bias", o->bias, "add a random bias (random * 10, as the reference's test)");
-  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
-  cmd->add_option("--repeat", o->repeat, "runs to time (median reported)")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "random seed")->check(unsigned_integer_text())->capture_default_str();
+  cmd->add_option("--repeat", o->repeat, "runs to time (median reported)")->check(integer_text())->capture_default_str();
   cmd->add_flag("--debug-weights", o->debug_weights, "each weight = its kernel position id + 1");
   cmd->add_flag("--print-weights", o->print_weights, "print the prepared weights row by row, face by face");
   cmd->add_option("--dprint-cores", o->dprint_cores, "kernel prints from cores x,y[;x,y]");

@@ -72,9 +72,9 @@ void add_prepare_weights_command(CLI::App& app) {
       "prepare-weights",
       "Write prepared depthwise weights: rm = the [Hw, S*P] float32 matrix before tilizing (raw, or .npy);\n"
       "tile = the tilized bytes in the weights dtype, as they lie in DRAM (the raw format of `convert`)");
-  cmd->add_option("--channels", o->channels, "channels C")->required();
+  cmd->add_option("--channels", o->channels, "channels C")->check(integer_text())->required();
   cmd->add_option("--kernel", o->kernel, "K or KHxKW")->capture_default_str();
-  cmd->add_option("--shards", o->shards, "channel shards S (1 for HEIGHT, cores for WIDTH)")->capture_default_str();
+  cmd->add_option("--shards", o->shards, "channel shards S (1 for HEIGHT, cores for WIDTH)")->check(integer_text())->capture_default_str();
   cmd->add_option("--load-weights", o->load_weights, "weights .npy: float32 [C, 1, kh, kw]");
   cmd->add_flag("--debug-weights", o->debug_weights, "each weight = its kernel position id + 1");
   cmd->add_option("--weights-dtype", o->weights_dtype, "tile layout dtype: bfloat16|float32|bfloat8_b|bfloat4_b")->capture_default_str();

@@ -87,7 +87,7 @@ void add_reference_command(CLI::App& app) {
   o->shape.add_to(*cmd);
   cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
   cmd->add_flag("--bias", o->bias, "add a random bias");
-  cmd->add_option("--seed", o->seed, "random seed")->capture_default_str();
+  cmd->add_option("--seed", o->seed, "random seed")->check(unsigned_integer_text())->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object");
   cmd->add_option("--save-output", o->save_output, "write the output as float32 NCHW .npy");
   cmd->callback([o] { run_reference(*o); });

@@ -21,11 +21,11 @@ std::uint32_t non_negative(std::int64_t value, const char* flag) {
 }  // namespace
 
 void ConvShapeOptions::add_to(CLI::App& cmd) {
-  cmd.add_option("--batch", batch, "batch size N")->capture_default_str();
-  cmd.add_option("--channels", channels, "channels C (in = out)")->capture_default_str();
-  cmd.add_option("--groups", groups, "groups (default: channels; anything else is not depthwise)");
-  cmd.add_option("--height", height, "input height H")->capture_default_str();
-  cmd.add_option("--width", width, "input width W")->capture_default_str();
+  cmd.add_option("--batch", batch, "batch size N")->check(integer_text())->capture_default_str();
+  cmd.add_option("--channels", channels, "channels C (in = out)")->check(integer_text())->capture_default_str();
+  cmd.add_option("--groups", groups, "groups (default: channels; anything else is not depthwise)")->check(integer_text());
+  cmd.add_option("--height", height, "input height H")->check(integer_text())->capture_default_str();
+  cmd.add_option("--width", width, "input width W")->check(integer_text())->capture_default_str();
   cmd.add_option("--kernel", kernel, "kernel K or KHxKW")->capture_default_str();
   cmd.add_option("--stride", stride, "stride S or SHxSW")->capture_default_str();
   cmd.add_option("--padding", padding, "padding P, PHxPW or T,B,L,R")->capture_default_str();

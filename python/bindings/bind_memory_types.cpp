@@ -68,7 +68,13 @@ void bind_memory_types(py::module_& m) {
 
   py::class_<CoreCoord>(m, "CoreCoord", "A core of the grid: x (column), y (row).")
       .def(py::init<>())
-      .def(py::init([](std::uint32_t x, std::uint32_t y) { return CoreCoord{x, y}; }), py::arg("x"), py::arg("y"))
+      .def(py::init([](std::int64_t x, std::int64_t y) {
+             // Taken as signed so that a negative coordinate is a ValueError naming it, not
+             // pybind's signature mismatch.
+             check_arg(x >= 0 && y >= 0 && x <= 0xFFFF && y <= 0xFFFF, "CoreCoord({}, {}): x and y must be between 0 and 65535", x, y);
+             return CoreCoord{static_cast<std::uint32_t>(x), static_cast<std::uint32_t>(y)};
+           }),
+           py::arg("x"), py::arg("y"))
       .def_readwrite("x", &CoreCoord::x)
       .def_readwrite("y", &CoreCoord::y)
       .def(py::self == py::self)

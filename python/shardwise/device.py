@@ -25,10 +25,12 @@ def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint
     if not isinstance(device_id, int) or device_id < 0:
         raise ValueError(f"device_id {device_id!r} must be a non-negative int")
     cores = [c if isinstance(c, CoreCoord) else CoreCoord(*c) for c in (dprint_cores or [])]
+    if l1_size is not None and (isinstance(l1_size, bool) or not isinstance(l1_size, int) or not 1 <= l1_size <= 2**30):
+        raise ValueError(f"l1_size {l1_size!r} must be an int between 1 and 2**30 bytes (or None for the preset's)")
     if grid is not None:
-        grid = tuple(int(v) for v in grid)
-        if len(grid) != 2:
-            raise ValueError(f"grid {grid} must be (x, y)")
+        grid = tuple(grid)
+        if len(grid) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 64 for v in grid):
+            raise ValueError(f"grid {grid!r} must be (x, y) with ints between 1 and 64")
     return Device(arch, l1_size, grid, cores, dprint_dir, watcher)
 
 

@@ -88,6 +88,9 @@ def from_torch(tensor, dtype=None, layout=None, device=None, memory_config=None,
     _require_torch("from_torch")
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"from_torch expects a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.is_complex():
+        raise ValueError(f"from_torch: {tensor.dtype} tensors are not supported (converting would drop the imaginary part); "
+                         "pass tensor.real, tensor.imag or tensor.abs()")
     dtype = _torch_default_dtype(tensor.dtype) if dtype is None else as_dtype(dtype)
     values = tensor.detach().to("cpu", torch.float32).contiguous().numpy()
     return from_numpy(values, dtype=dtype, layout=layout, device=device, memory_config=memory_config, pad_value=pad_value)
@@ -132,8 +135,27 @@ def typecast(tensor, dtype):
 
 
 def reshape(tensor, shape):
-    """Same values, another shape of the same volume (ROW_MAJOR tensors)."""
-    return tensor.reshape([int(d) for d in shape])
+    """Same values, another shape of the same volume (ROW_MAJOR tensors). One dimension
+    may be -1: it is inferred from the others, as in torch.reshape."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    dims = list(shape)
+    if not all(isinstance(d, int) and not isinstance(d, bool) for d in dims):
+        raise ValueError(f"reshape: shape {tuple(shape)!r} must hold ints")
+    if any(d < -1 for d in dims) or dims.count(-1) > 1:
+        raise ValueError(f"reshape: shape {tuple(dims)} may hold one -1 (inferred) and otherwise sizes >= 0")
+    if -1 in dims:
+        volume = 1
+        for d in tensor.shape:
+            volume *= d
+        known = 1
+        for d in dims:
+            if d != -1:
+                known *= d
+        if known == 0 or volume % known != 0:
+            raise ValueError(f"reshape: cannot infer the -1 of {tuple(dims)} for a tensor of {volume} values")
+        dims[dims.index(-1)] = volume // known
+    return tensor.reshape(dims)
 
 
 def deallocate(tensor):

@@ -40,6 +40,13 @@ def conv_args(dev, channels=32, height=8, width=8, **overrides):
         (dict(conv_config=ttnn.Conv2dConfig(shard_layout=ttnn.TensorMemoryLayout.HEIGHT_SHARDED, num_cores=65)), "65"),
         (dict(conv_config=dict(shard_layout="height")), "Conv2dConfig"),
         (dict(dtype=ttnn.bfloat8_b), "bfloat8_b"),
+        (dict(padding=(10**6, 10**6)), "padding top is 1000000: it must be at most 65536"),
+        (dict(padding=(10**10, 10**10)), "padding"),
+        (dict(dilation=(70000, 1)), "dilation"),
+        (dict(conv_config=ttnn.Conv2dConfig(shard_layout=ttnn.TensorMemoryLayout.HEIGHT_SHARDED, num_cores=1000)),
+         "1000 cores requested"),
+        (dict(input_width=-8), "input_width"),
+        (dict(in_channels=2**40, out_channels=2**40, groups=2**40), "channels"),
     ],
 )
 def test_bad_conv_arguments_raise_value_error(device, overrides, message):
@@ -87,6 +94,18 @@ def test_prepared_bias_with_host_weights(device):
         (lambda: ttnn.CoreRange(ttnn.CoreCoord(2, 2), ttnn.CoreCoord(1, 1)), "after"),
         (lambda: ttnn.MemoryConfig(ttnn.TensorMemoryLayout.HEIGHT_SHARDED, ttnn.BufferType.L1), "shard"),
         (lambda: ttnn.create_sharded_memory_config([64, 64], ttnn.CoreGrid(y=1, x=2), "height"), "ShardStrategy"),
+        (lambda: ttnn.open_device(l1_size=-1), "l1_size -1"),
+        (lambda: ttnn.open_device(l1_size=2**31), "l1_size"),
+        (lambda: ttnn.open_device(grid=(-1, 2)), r"grid \(-1, 2\)"),
+        (lambda: ttnn.open_device(grid=(1, 2, 3)), "grid"),
+        (lambda: ttnn.CoreCoord(-1, 0), r"CoreCoord\(-1, 0\)"),
+        (lambda: ttnn.CoreCoord(0, 2**40), "between 0 and 65535"),
+        (lambda: ttnn.reshape(ttnn.from_torch(torch.randn(4, 4)), [-2, 8]), "one -1"),
+        (lambda: ttnn.reshape(ttnn.from_torch(torch.randn(4, 4)), [-1, -1]), "one -1"),
+        (lambda: ttnn.reshape(ttnn.from_torch(torch.randn(4, 4)), [-1, 3]), "cannot infer"),
+        (lambda: ttnn.reshape(ttnn.from_torch(torch.randn(4, 4)), [2.5, 2]), "ints"),
+        (lambda: ttnn.from_torch(torch.randn(4, 4, dtype=torch.complex64)), "imaginary"),
+        (lambda: ttnn.from_torch(torch.randn(4, 4, dtype=torch.complex64), ttnn.float32), "imaginary"),
     ],
 )
 def test_bad_tensor_arguments_raise_value_error(call, message):
@@ -119,6 +138,12 @@ def test_closed_device_is_a_runtime_error():
     with pytest.raises(RuntimeError, match="closed"):
         ttnn.from_torch(torch.randn(2, 32), device=dev)
     assert "closed" in repr(dev)
+
+
+def test_reshape_infers_one_dimension():
+    t = ttnn.reshape(ttnn.from_torch(torch.arange(16, dtype=torch.float32).reshape(4, 4)), (-1,))
+    assert t.shape == [16]
+    assert ttnn.reshape(t, [2, -1]).shape == [2, 8]
 
 
 def test_errors_leave_the_device_usable(device):

@@ -28,39 +28,112 @@ Outcome run(const std::string& args) {
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
 }
 
-const std::string kCase = "conv2d ";  // defaults: 64 channels, 8x8, 3x3, padding 1
-
-struct BadFlag {
-  std::string flags;
-  std::string message;  // part of the error that names the value
+// A bad command line: the exit code the README promises (2 bad input, 3 device
+// failure) and a part of the message that names the bad value or what is allowed.
+struct BadCommand {
+  std::string name;  // the test's name
+  std::string args;
+  int exit_code;
+  std::string message;
 };
 
-class Conv2dCliBadInput : public ::testing::TestWithParam<BadFlag> {};
+class BadCliInput : public ::testing::TestWithParam<BadCommand> {};
 
-TEST_P(Conv2dCliBadInput, ExitsNonZeroNamingTheValue) {
-  const Outcome o = run(kCase + GetParam().flags);
-  EXPECT_NE(o.status, 0) << o.output;
-  EXPECT_NE(o.output.find(GetParam().message), std::string::npos) << o.output;
+TEST_P(BadCliInput, ExitsWithTheDocumentedCodeNamingTheValue) {
+  const Outcome o = run(GetParam().args);
+  EXPECT_EQ(o.status, GetParam().exit_code) << GetParam().args << "\n" << o.output;
+  EXPECT_NE(o.output.find(GetParam().message), std::string::npos) << GetParam().args << "\n" << o.output;
 }
 
+const std::string kMissing = "/nonexistent/shardwise_missing.npy";
+
 INSTANTIATE_TEST_SUITE_P(
-    Flags, Conv2dCliBadInput,
-    ::testing::Values(BadFlag{"--arch grayskull", "'grayskull'"}, BadFlag{"--batch 0", "--batch 0"},
-                      BadFlag{"--channels -4", "--channels -4"}, BadFlag{"--groups 4", "groups=4"},
-                      BadFlag{"--height 0", "--height 0"}, BadFlag{"--kernel 3x", "--kernel '3x'"},
-                      BadFlag{"--kernel 11", "does not fit"}, BadFlag{"--stride 0", "--stride 0"},
-                      BadFlag{"--padding 1,2,3", "--padding '1,2,3'"}, BadFlag{"--padding -1", "--padding -1"},
-                      BadFlag{"--dilation 0x1", "--dilation 0"}, BadFlag{"--shard diagonal", "'diagonal'"},
-                      BadFlag{"--cores 0", "--cores 0"}, BadFlag{"--cores 65", "--cores 65"},
-                      BadFlag{"--shard width --cores 3", "--cores 3"}, BadFlag{"--grid 9x1", "grid 9x1"},
-                      BadFlag{"--grid 0x2", "--grid '0x2'"}, BadFlag{"--dtype int32", "--dtype int32"},
-                      BadFlag{"--dtype bfloat8_b", "--dtype bfloat8_b"}, BadFlag{"--weights-dtype float16", "'float16'"},
-                      BadFlag{"--activation tanh", "'tanh'"}, BadFlag{"--output-layout diagonal", "'diagonal'"},
-                      BadFlag{"--orientation sideways", "'sideways'"}, BadFlag{"--repeat 0", "--repeat 0"},
-                      BadFlag{"--dprint-cores 1", "--dprint-cores '1'"}, BadFlag{"--load-input /nonexistent.npy", "/nonexistent.npy"},
-                      BadFlag{"--cores 1 --grid 1x1", "exclusive"}, BadFlag{"--min-pcc 2", "--min-pcc 2"},
-                      BadFlag{"--l1-size 1000", "L1 size 1000"}, BadFlag{"--arch-grid 0x1", "--arch-grid '0x1'"},
-                      BadFlag{"--l1-size 130000", "out of memory"}));
+    Commands, BadCliInput,
+    ::testing::Values(
+        // conv2d: the arch and its overrides
+        BadCommand{"UnknownArch", "conv2d --arch grayskull", 2, "'grayskull'"},
+        BadCommand{"L1TooSmall", "conv2d --l1-size 1000", 2, "L1 size 1000"},
+        BadCommand{"L1TooLarge", "conv2d --l1-size 4294967296", 2, "--l1-size 4294967296"},
+        BadCommand{"L1NotInteger", "conv2d --l1-size 1MB", 2, "'1MB' is not an integer"},
+        BadCommand{"ArchGridZero", "conv2d --arch-grid 0x1", 2, "--arch-grid '0x1'"},
+        BadCommand{"ArchGridMalformed", "conv2d --arch-grid 8by8", 2, "--arch-grid '8by8'"},
+        BadCommand{"L1FullOfNothing", "conv2d --l1-size 130000", 3, "out of memory"},
+        // conv2d: the layer's shape
+        BadCommand{"BatchZero", "conv2d --batch 0", 2, "--batch 0"},
+        BadCommand{"BatchFraction", "conv2d --batch 1.5", 2, "'1.5' is not an integer"},
+        BadCommand{"BatchTooLarge", "conv2d --batch 5000", 2, "batch 5000"},
+        BadCommand{"ChannelsNegative", "conv2d --channels -4", 2, "--channels -4"},
+        BadCommand{"ChannelsOverflow", "conv2d --channels 99999999999999999999", 2, "'99999999999999999999' is not an integer"},
+        BadCommand{"ChannelsTooMany", "conv2d --channels 70000", 2, "channels 70000"},
+        BadCommand{"GroupsNotDepthwise", "conv2d --groups 4", 2, "groups=4"},
+        BadCommand{"HeightZero", "conv2d --height 0", 2, "--height 0"},
+        BadCommand{"WidthText", "conv2d --width eight", 2, "'eight' is not an integer"},
+        BadCommand{"KernelMalformed", "conv2d --kernel 3x", 2, "--kernel '3x'"},
+        BadCommand{"KernelTooLarge", "conv2d --kernel 11", 2, "does not fit"},
+        BadCommand{"KernelThreeAxes", "conv2d --kernel 3x3x3", 2, "--kernel '3x3x3'"},
+        BadCommand{"StrideZero", "conv2d --stride 0", 2, "--stride 0"},
+        BadCommand{"PaddingThreeValues", "conv2d --padding 1,2,3", 2, "--padding '1,2,3'"},
+        BadCommand{"PaddingNegative", "conv2d --padding -1", 2, "--padding -1"},
+        BadCommand{"PaddingHuge", "conv2d --padding 1000000", 2, "padding top is 1000000: it must be at most 65536"},
+        BadCommand{"OutputBeyondDram", "conv2d --channels 32 --padding 60000", 3, "120006x120006 output"},
+        BadCommand{"OutputBeyondHostMemory", "conv2d --arch host --channels 32 --padding 60000", 3, "host memory budget"},
+        BadCommand{"DilationZero", "conv2d --dilation 0x1", 2, "--dilation 0"},
+        BadCommand{"DilationTooWide", "conv2d --dilation 5", 2, "does not fit"},
+        // conv2d: layout and cores
+        BadCommand{"ShardUnknown", "conv2d --shard diagonal", 2, "--shard 'diagonal': allowed are auto, height, width, block"},
+        BadCommand{"ShardInterleaved", "conv2d --shard interleaved", 2, "allowed are auto, height, width, block"},
+        BadCommand{"CoresZero", "conv2d --cores 0", 2, "--cores 0 must be between 1 and 64"},
+        BadCommand{"CoresBeyondGrid", "conv2d --cores 65", 2, "--cores 65 must be between 1 and 64"},
+        BadCommand{"CoresFarBeyondGrid", "conv2d --cores 5000", 2, "--cores 5000 must be between 1 and 64"},
+        BadCommand{"CoresWidthUneven", "conv2d --shard width --cores 3", 2, "--cores 3"},
+        BadCommand{"CoresWithBlock", "conv2d --shard block --cores 4", 2, "--cores 4 does not apply to --shard block"},
+        BadCommand{"CoresAndGrid", "conv2d --cores 1 --grid 1x1", 2, "exclusive"},
+        BadCommand{"GridBeyondArch", "conv2d --grid 9x1", 2, "grid 9x1"},
+        BadCommand{"GridZero", "conv2d --grid 0x2", 2, "--grid '0x2'"},
+        BadCommand{"OrientationUnknown", "conv2d --orientation sideways", 2, "'sideways'"},
+        // conv2d: dtypes and activation
+        BadCommand{"DtypeInteger", "conv2d --dtype int32", 2, "--dtype int32"},
+        BadCommand{"DtypeBlockFloat", "conv2d --dtype bfloat8_b", 2, "--dtype bfloat8_b"},
+        BadCommand{"WeightsDtypeUnknown", "conv2d --weights-dtype float16", 2, "'float16'"},
+        BadCommand{"ActivationUnknown", "conv2d --activation tanh", 2, "'tanh'"},
+        BadCommand{"OutputLayoutUnknown", "conv2d --output-layout diagonal", 2, "'diagonal'"},
+        // conv2d: run options
+        BadCommand{"RepeatZero", "conv2d --repeat 0", 2, "--repeat 0"},
+        BadCommand{"RepeatScientific", "conv2d --repeat 1e3", 2, "'1e3' is not an integer"},
+        BadCommand{"SeedNegative", "conv2d --seed -1", 2, "'-1' is not an integer between 0 and 2^64-1"},
+        BadCommand{"MinPccAboveOne", "conv2d --min-pcc 2", 2, "--min-pcc 2"},
+        BadCommand{"MinPccUnreachable", "conv2d --min-pcc 1 --weights-dtype bfloat4_b", 1, "below --min-pcc 1"},
+        BadCommand{"WatcherUnknown", "conv2d --watcher maybe", 2, "--watcher 'maybe': allowed are on, off"},
+        BadCommand{"DprintCoresMalformed", "conv2d --dprint-cores 1", 2, "--dprint-cores '1'"},
+        BadCommand{"DprintCoresOutsideGrid", "conv2d --dprint-cores 99,99", 2, "core (99,99) is outside the 8x8 grid"},
+        BadCommand{"DebugAndLoadedWeights", "conv2d --debug-weights --load-weights " + kMissing, 2, "exclusive"},
+        BadCommand{"LoadInputMissing", "conv2d --load-input " + kMissing, 2, "shardwise_missing.npy': no such file"},
+        BadCommand{"LoadInputDirectory", "conv2d --load-input /tmp", 2, "'/tmp': it is not a regular file"},
+        BadCommand{"LoadBiasNotNpy", "conv2d --load-bias /proc/self/cmdline", 2, "is not a .npy file"},
+        BadCommand{"UnknownFlag", "conv2d --bogus", 2, "--bogus"},
+        BadCommand{"FlagWithoutValue", "conv2d --channels", 2, "--channels"},
+        // the other subcommands
+        BadCommand{"NoCommand", "", 2, "no command given: the commands are convert, reference, conv2d, prepare-weights"},
+        BadCommand{"UnknownCommand", "deconv", 2, "unknown command 'deconv': the commands are"},
+        BadCommand{"PrepareWithoutChannels", "prepare-weights --debug-weights /tmp/shardwise_unused.npy", 2, "--channels is required"},
+        BadCommand{"PrepareShardsBeyondChannels", "prepare-weights --channels 4 --shards 8 --debug-weights /tmp/shardwise_unused.npy", 2,
+                   "--shards 8"},
+        BadCommand{"PrepareKernelTooLarge", "prepare-weights --channels 4 --kernel 2000 --debug-weights /tmp/shardwise_unused.npy", 2,
+                   "--kernel '2000'"},
+        BadCommand{"PrepareLayoutUnknown", "prepare-weights --channels 4 --layout csv --debug-weights /tmp/shardwise_unused.npy", 2, "csv"},
+        BadCommand{"PrepareMissingWeights", "prepare-weights --channels 4 --load-weights " + kMissing + " /tmp/shardwise_unused.npy", 2,
+                   "no such file"},
+        BadCommand{"ConvertShapeMalformed", "convert --shape 40 --from float32:rm --to bfloat16:tile /dev/null /tmp/shardwise_unused.bin", 2,
+                   "40"},
+        BadCommand{"ConvertDtypeUnknown", "convert --shape 4,4 --from float64:rm --to bfloat16:tile /dev/null /tmp/shardwise_unused.bin", 2,
+                   "float64"},
+        BadCommand{"ConvertInputMissing", "convert --shape 4,4 --from float32:rm --to bfloat16:tile " + kMissing + " /tmp/shardwise_unused.bin",
+                   2, "shardwise_missing.npy"},
+        BadCommand{"ConvertInputTooShort", "convert --shape 4,4 --from float32:rm --to bfloat16:tile /dev/null /tmp/shardwise_unused.bin", 2,
+                   "bytes"},
+        BadCommand{"ReferenceKernelTooLarge", "reference --kernel 11", 2, "does not fit"},
+        BadCommand{"ReferenceSeedNegative", "reference --seed -5", 2, "'-5' is not an integer between 0 and 2^64-1"}),
+    [](const ::testing::TestParamInfo<BadCommand>& info) { return info.param.name; });
 
 TEST(Conv2dCli, JsonReportAndNpyExchange) {
   namespace fs = std::filesystem;

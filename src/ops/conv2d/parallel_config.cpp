@@ -39,7 +39,7 @@ ParallelConfig choose_parallel_config(const Conv2dParams& p, const Conv2dConfig&
   const std::uint32_t nhw_tiles = static_cast<std::uint32_t>((sticks + kTileHeight - 1) / kTileHeight);
   const std::uint32_t c_tiles = div_up(p.out_channels, kTileWidth);
   if (config.num_cores)
-    check_arg(*config.num_cores >= 1 && *config.num_cores <= max_cores, "--cores {} must be between 1 and {} ({}x{} grid)",
+    check_arg(*config.num_cores >= 1 && *config.num_cores <= max_cores, "{} cores requested (num_cores; the CLI's --cores): it must be between 1 and {} ({}x{} grid)",
               *config.num_cores, max_cores, grid_x, grid_y);
 
   ParallelConfig pc;
