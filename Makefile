@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test bench bench-device sweep layers clean
+.PHONY: deps configure build run test test-asan test-tsan bench bench-device sweep layers clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -23,6 +23,24 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (every test), and
+# the device-model and host-program tests (the threaded code: worker pool, scheduler,
+# host conv) under ThreadSanitizer. Separate build trees, RelWithDebInfo, no Python or
+# benchmarks. CI runs both after `make test`.
+SANITIZER_CMAKE = -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHARDWISE_BUILD_PYTHON=OFF -DSHARDWISE_BUILD_BENCH=OFF
+test-asan: deps
+	cmake -S . -B build-asan $(SANITIZER_CMAKE) -DSHARDWISE_SANITIZE=address,undefined
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+TSAN_TESTS ?= ^(Kernels|Placement|ProgramCache|HostMemory|HostProgram|HostProgramCache|Layers/HostRealLayers|Conv2dSeeds)
+test-tsan: deps
+	cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSHARDWISE_SANITIZE=thread
+	cmake --build build-tsan -j $(JOBS) --target test_device test_conv2d
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
 
 # The whole conv2d sweeps, basic and extended (CI runs deterministic samples of them),
 # split over $(JOBS) processes; prints the wall time and the worst PCC per suite.

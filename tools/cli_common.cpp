@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fstream>
 #include <iostream>
+#include <new>
 #include <random>
 
 #include "core/error.hpp"
@@ -134,6 +135,10 @@ int run(int argc, const char* const* argv) {
     return 2;
   } catch (const DeviceError& e) {
     std::cerr << "shardwise: device error: " << e.what() << "\n";
+    return 3;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "shardwise: device error: out of host memory (std::bad_alloc); SHARDWISE_HOST_MEMORY lowers the budget the "
+                 "checks before a run use\n";
     return 3;
   } catch (const std::exception& e) {
     std::cerr << "shardwise: failed: " << e.what() << "\n";

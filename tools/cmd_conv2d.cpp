@@ -1,5 +1,6 @@
 // shardwise conv2d: one depthwise conv on a device model, checked against the reference.
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <cmath>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -124,6 +125,14 @@ ConvCase make_case(const Conv2dOptions& o) {
     check_arg(core.x < arch.grid_x && core.y < arch.grid_y, "--dprint-cores: core ({},{}) is outside the {}x{} grid of {} (x < {}, y < {})",
               core.x, core.y, arch.grid_x, arch.grid_y, arch.name, arch.grid_x, arch.grid_y);
   c.dprint.directory = o.dprint_dir;
+  if (!o.dprint_dir.empty()) {
+    // Made here, so that a path that cannot be a folder is bad input named up front, not a
+    // filesystem error after the run.
+    std::error_code ec;
+    std::filesystem::create_directories(o.dprint_dir, ec);
+    check_arg(!ec && std::filesystem::is_directory(o.dprint_dir), "--dprint-dir '{}' cannot be used as a folder for the prints: {}",
+              o.dprint_dir, ec ? ec.message() : "it exists and is not a folder");
+  }
   if (!o.watcher.empty()) {
     check_arg(o.watcher == "on" || o.watcher == "off", "--watcher '{}': allowed are on, off", o.watcher);
     c.watcher = o.watcher == "on";

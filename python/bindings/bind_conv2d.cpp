@@ -262,8 +262,11 @@ void bind_conv2d(py::module_& m) {
         [](const DoubleArray& expected, const DoubleArray& actual) {
           auto [e, a] = same_size(expected, actual);
           const reference::Comparison c = reference::compare(e, a);
+          const auto counts = [](const reference::NonFinite& n) { return py::dict(py::arg("nan") = n.nan, py::arg("inf") = n.inf); };
           return py::dict(py::arg("pcc") = c.pcc, py::arg("max_abs_err") = c.max_abs_err,
-                          py::arg("norm_max_err") = c.norm_max_err);
+                          py::arg("norm_max_err") = c.norm_max_err,
+                          py::arg("nonfinite") = py::dict(py::arg("expected") = counts(c.expected_nonfinite),
+                                                          py::arg("actual") = counts(c.actual_nonfinite)));
         },
         py::arg("expected"), py::arg("actual"));
 }

@@ -1,5 +1,7 @@
 """Comparing results the way the reference system's tests do (PCC, section 8)."""
 
+import logging
+
 import numpy as np
 
 from ._shardwise import Tensor, compare as _compare, pcc as _pcc
@@ -13,6 +15,25 @@ def _as_array(value):
     return np.asarray(value, dtype=np.float64)
 
 
+_log = logging.getLogger("shardwise")
+
+
+def _warn_nonfinite(name, golden, calculated):
+    """Logs what TT-NN's comp_pcc logs: both all-NaN (a warning; they compare equal), one
+    all-NaN (an error; they do not), and, beyond TT-NN, any other NaN/Inf, which the PCC
+    counts as 0."""
+    g_nan, c_nan = np.isnan(golden), np.isnan(calculated)
+    if golden.size and g_nan.all() and c_nan.all():
+        _log.warning("%s: both tensors are all NaN", name)
+    elif golden.size and (g_nan.all() or c_nan.all()):
+        _log.error("%s: one tensor is all NaN, the other is not", name)
+    else:
+        counts = [(label, int(np.isnan(v).sum()), int(np.isinf(v).sum())) for label, v in (("golden", golden), ("calculated", calculated))]
+        if any(n or i for _, n, i in counts):
+            _log.warning("%s: %s; the PCC counts them as 0", name,
+                         ", ".join(f"{label} holds {n} NaN and {i} Inf" for label, n, i in counts))
+
+
 def pcc(expected, actual):
     """Pearson correlation of the flattened values, as TT's comp_pcc computes it.
 
@@ -23,13 +44,19 @@ def pcc(expected, actual):
 
 
 def compare(expected, actual):
-    """{"pcc", "max_abs_err", "norm_max_err"} of `actual` against `expected`."""
+    """{"pcc", "max_abs_err", "norm_max_err", "nonfinite"} of `actual` against `expected`;
+    "nonfinite" holds the NaN and Inf counts of each ({"expected": {"nan", "inf"},
+    "actual": {...}}): where they are not all zero the PCC (which counts them as 0) is
+    no verdict."""
     return _compare(_as_array(expected).ravel(), _as_array(actual).ravel())
 
 
 def comp_pcc(golden, calculated, pcc_threshold=0.99):
-    """(passed, pcc): TT's comp_pcc."""
-    value = pcc(golden, calculated)
+    """(passed, pcc): TT's comp_pcc (two all-NaN tensors pass with 1.0, one all-NaN
+    tensor fails with 0.0), logging a warning about NaN/Inf as TT-NN does."""
+    g, c = _as_array(golden).ravel(), _as_array(calculated).ravel()
+    _warn_nonfinite("comp_pcc", g, c)
+    value = pcc(g, c)
     return value >= pcc_threshold, value
 
 
@@ -38,6 +65,7 @@ def assert_with_pcc(expected, actual, pcc_threshold=0.9999):
     e, a = _as_array(expected), _as_array(actual)
     if e.shape != a.shape:
         raise AssertionError(f"shapes differ: expected {list(e.shape)}, actual {list(a.shape)}")
+    _warn_nonfinite("assert_with_pcc", e.ravel(), a.ravel())
     value = pcc(e, a)
     if not value >= pcc_threshold:
         raise AssertionError(f"PCC {value:.6f} is below {pcc_threshold}")

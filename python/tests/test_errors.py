@@ -173,3 +173,31 @@ def test_watcher_defaults_per_preset_and_can_be_set(monkeypatch):
         assert dev.watcher is True
         out = ttnn.conv2d(**conv_args(dev))  # the host program under the watcher
         assert out.shape == [1, 1, 64, 32]
+
+
+def test_comp_pcc_keeps_tt_nn_nan_rules_and_logs(caplog):
+    nan = torch.full((4, 4), float("nan"))
+    with caplog.at_level("WARNING", logger="shardwise"):
+        assert ttnn.comp_pcc(nan, nan) == (True, 1.0)
+    assert "both tensors are all NaN" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="shardwise"):
+        passed, value = ttnn.comp_pcc(nan, torch.ones(4, 4))
+    assert not passed and value == 0.0
+    assert "one tensor is all NaN" in caplog.text
+    caplog.clear()
+    x = torch.randn(4, 4)
+    y = x.clone()
+    y[0, 0] = float("inf")
+    with caplog.at_level("WARNING", logger="shardwise"):
+        ttnn.comp_pcc(x, y)
+    assert "calculated holds 0 NaN and 1 Inf" in caplog.text
+
+
+def test_compare_reports_nonfinite_counts():
+    x = torch.randn(8)
+    y = x.clone()
+    y[1] = float("nan")
+    y[2] = float("-inf")
+    result = ttnn.compare(x, y)
+    assert result["nonfinite"] == {"expected": {"nan": 0, "inf": 0}, "actual": {"nan": 1, "inf": 1}}

@@ -106,6 +106,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadCommand{"WatcherUnknown", "conv2d --watcher maybe", 2, "--watcher 'maybe': allowed are on, off"},
         BadCommand{"DprintCoresMalformed", "conv2d --dprint-cores 1", 2, "--dprint-cores '1'"},
         BadCommand{"DprintCoresOutsideGrid", "conv2d --dprint-cores 99,99", 2, "core (99,99) is outside the 8x8 grid"},
+        BadCommand{"DprintDirIsAFile", "conv2d --dprint-cores 0,0 --dprint-dir /proc/self/cmdline", 2, "--dprint-dir '/proc/self/cmdline'"},
         BadCommand{"DebugAndLoadedWeights", "conv2d --debug-weights --load-weights " + kMissing, 2, "exclusive"},
         BadCommand{"LoadInputMissing", "conv2d --load-input " + kMissing, 2, "shardwise_missing.npy': no such file"},
         BadCommand{"LoadInputDirectory", "conv2d --load-input /tmp", 2, "'/tmp': it is not a regular file"},
