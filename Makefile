@@ -4,7 +4,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 
-.PHONY: deps configure build run test test-asan test-tsan bench bench-device sweep layers clean
+.PHONY: deps configure build run test test-asan test-tsan fuzz bench bench-device sweep layers clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,6 +41,24 @@ test-tsan: deps
 	cmake --build build-tsan -j $(JOBS) --target test_device test_conv2d
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	  ctest --test-dir build-tsan --output-on-failure -j $(JOBS) -R '$(TSAN_TESTS)'
+
+# libFuzzer targets (clang, ASan + UBSan; fuzz/): the .npy reader, the CLI's argv,
+# convert's packers, conv2d validation + planner. Each runs FUZZ_SECONDS from the seeds
+# in fuzz/corpus/<target> (new inputs go to build-fuzz/corpus/<target>); a crash, a
+# leak, an input slower than 10 s or using more than 2 GB fails the target.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS = fuzz_npy fuzz_cli fuzz_convert fuzz_conv2d_plan
+fuzz: deps
+	CXX=clang++ cmake -S . -B build-fuzz $(SANITIZER_CMAKE) -DSHARDWISE_BUILD_TESTS=OFF -DSHARDWISE_BUILD_FUZZ=ON \
+	  -DSHARDWISE_SANITIZE=address,undefined
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@status=0; for t in $(FUZZ_TARGETS); do \
+	  name=$${t#fuzz_}; mkdir -p build-fuzz/corpus/$$name; \
+	  ASAN_OPTIONS=detect_leaks=1 ./build-fuzz/fuzz/$$t build-fuzz/corpus/$$name fuzz/corpus/$$name \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -max_len=4096 -print_final_stats=1 \
+	    > build-fuzz/$$t.log 2>&1 || { status=1; tail -40 build-fuzz/$$t.log; }; \
+	  echo "$$t: $$(grep -E '^stat::number_of_executed_units' build-fuzz/$$t.log | awk '{print $$2}') runs in $(FUZZ_SECONDS) s, $$(grep -cE 'ERROR|crash-|timeout-|leak-' build-fuzz/$$t.log) findings"; \
+	done; exit $$status
 
 # The whole conv2d sweeps, basic and extended (CI runs deterministic samples of them),
 # split over $(JOBS) processes; prints the wall time and the worst PCC per suite.

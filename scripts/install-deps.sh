@@ -9,6 +9,7 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   pybind11-dev python3-dev python3-numpy python3-pytest python3-torch
   libhwy-dev libdnnl-dev libxnnpack-dev libpthreadpool-dev python3-matplotlib
+  clang libclang-rt-14-dev
 )
 
 missing=()

@@ -170,27 +170,30 @@ Array load(const std::string& path) {
   check_arg(!ec, "cannot read the size of '{}': {}", path, ec.message());
   std::ifstream in(path, std::ios::binary);
   check_arg(in.good(), "cannot open '{}' for reading", path);
+  std::vector<std::uint8_t> bytes(file_bytes);
+  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  check_arg(static_cast<std::uint64_t>(in.gcount()) == file_bytes, "reading '{}' failed after {} of {} bytes", path, in.gcount(),
+            file_bytes);
+  return parse(bytes, path);
+}
 
-  unsigned char prefix[12] = {};
-  in.read(reinterpret_cast<char*>(prefix), 10);
-  check_arg(in.gcount() == 10 && std::memcmp(prefix, kMagic, 6) == 0, "'{}' is not a .npy file (it does not begin with \\x93NUMPY)",
+Array parse(std::span<const std::uint8_t> file, const std::string& path) {
+  const std::uint64_t file_bytes = file.size();
+  check_arg(file_bytes >= 10 && std::memcmp(file.data(), kMagic, 6) == 0, "'{}' is not a .npy file (it does not begin with \\x93NUMPY)",
             path);
-  const int major = prefix[6], minor = prefix[7];
+  const int major = file[6], minor = file[7];
   check_arg((major == 1 || major == 2 || major == 3) && minor == 0, "'{}': .npy format version {}.{} is not one of 1.0, 2.0, 3.0", path,
             major, minor);
-  std::uint64_t offset = 10, header_len = read_le(prefix + 8, 2);
+  std::uint64_t offset = 10, header_len = read_le(file.data() + 8, 2);
   if (major >= 2) {
-    in.read(reinterpret_cast<char*>(prefix + 10), 2);
-    check_arg(in.gcount() == 2, "'{}' is truncated in its header", path);
-    header_len = read_le(prefix + 8, 4);
+    check_arg(file_bytes >= 12, "'{}' is truncated in its header", path);
+    header_len = read_le(file.data() + 8, 4);
     offset = 12;
   }
   check_arg(offset + header_len <= file_bytes, "'{}' is truncated: its header claims {} bytes, the file has {} in all", path, header_len,
             file_bytes);
-  std::string header(header_len, '\0');
-  in.read(header.data(), static_cast<std::streamsize>(header_len));
-  check_arg(static_cast<std::uint64_t>(in.gcount()) == header_len && !header.empty() && header.back() == '\n',
-            "'{}' is not a valid .npy file: its header does not end with a newline", path);
+  const std::string header(reinterpret_cast<const char*>(file.data() + offset), header_len);
+  check_arg(!header.empty() && header.back() == '\n', "'{}' is not a valid .npy file: its header does not end with a newline", path);
   const auto h = HeaderParser(header, path).parse();
 
   std::size_t item = 0;
@@ -216,13 +219,9 @@ Array load(const std::string& path) {
   check_arg(data_bytes == count * item, "'{}' has {} data bytes; its header promises shape {} of '{}': {} bytes", path, data_bytes,
             describe_shape(h.shape), h.descr, count * item);
   array.values.resize(count);
-  if (count == 0) return array;
-  std::vector<unsigned char> bytes(count * item);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-  check_arg(static_cast<std::uint64_t>(in.gcount()) == bytes.size(), "reading '{}' failed after {} of {} data bytes", path, in.gcount(),
-            bytes.size());
+  const std::uint8_t* data = file.data() + offset + header_len;
   for (std::uint64_t i = 0; i < count; ++i) {
-    const unsigned char* p = bytes.data() + i * item;
+    const std::uint8_t* p = data + i * item;
     if (item == 4) {
       std::memcpy(&array.values[i], p, 4);
     } else if (item == 8) {

@@ -8,10 +8,13 @@
 #include <gtest/gtest.h>
 
 #include <hwy/targets.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 
 #include "core/bfloat16.hpp"
@@ -33,12 +36,39 @@ double activate(Activation a, double x) {
   return x;
 }
 
+// `bytes` copied to the end of a mapping followed by an inaccessible page: a read past
+// them faults (the test dies) instead of reading guard values it then masks away.
+class EndsAtGuardPage {
+ public:
+  explicit EndsAtGuardPage(const std::vector<std::uint8_t>& bytes) {
+    const std::size_t page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    data_pages_ = (bytes.size() + page - 1) / page * page;
+    size_ = data_pages_ + page;
+    base_ = static_cast<std::uint8_t*>(mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    EXPECT_NE(base_, MAP_FAILED);
+    EXPECT_EQ(mprotect(base_ + data_pages_, page, PROT_NONE), 0);
+    data_ = base_ + data_pages_ - bytes.size();
+    std::memcpy(data_, bytes.data(), bytes.size());
+  }
+  ~EndsAtGuardPage() { munmap(base_, size_); }
+  EndsAtGuardPage(const EndsAtGuardPage&) = delete;
+  EndsAtGuardPage& operator=(const EndsAtGuardPage&) = delete;
+  const std::uint8_t* data() const { return data_; }
+
+ private:
+  std::uint8_t* base_ = nullptr;
+  std::uint8_t* data_ = nullptr;
+  std::size_t size_ = 0, data_pages_ = 0;
+};
+
 // Runs one case on one target and checks it; the output row's bytes go to `result`.
 // `pairs`: the AVX512_BF16 pair kernels (bfloat16 input; weights rounded to bfloat16
 // and packed twice), also checked bit for bit against their documented order.
 // `even_odd`: bfloat16 in and out also get the even/odd weight copy (the AVX-512 tiles read it).
+// `guard_page`: each input row ends (its last pixel's last channel, no gap after it) at
+// an inaccessible page.
 void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target,
-              std::vector<std::uint8_t>* result = nullptr, bool pairs = false, bool even_odd = true) {
+              std::vector<std::uint8_t>* result = nullptr, bool pairs = false, bool even_odd = true, bool guard_page = false) {
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
@@ -67,6 +97,13 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
       }
     row_ptrs[r] = rows[r].data();
   }
+  std::vector<std::unique_ptr<EndsAtGuardPage>> guarded;
+  if (guard_page)
+    for (std::uint32_t r = 0; r < R; ++r) {
+      const std::size_t used = (std::size_t{W - 1} * in_stride + C) * in_es;  // up to the last channel of the last pixel
+      guarded.push_back(std::make_unique<EndsAtGuardPage>(std::vector<std::uint8_t>(rows[r].begin(), rows[r].begin() + used)));
+      row_ptrs[r] = guarded.back()->data();
+    }
   std::vector<float> weights(std::size_t{R * kw + 1} * Cpad, 0.0f);
   for (std::uint32_t k = 0; k < R * kw; ++k)
     for (std::uint32_t c = 0; c < C; ++c) weights[std::size_t{k} * Cpad + c] = normal(rng);
@@ -182,6 +219,16 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
           if (in == DataType::BFLOAT16 && out == DataType::BFLOAT16) run_case(rc, in, out, act, GetParam(), nullptr, false, false);
           if (HasFatalFailure()) return;
         }
+}
+
+// The masked tails read nothing past the row's last channel: Highway 1.0.3's
+// MaskedLoad of 16-bit lanes below AVX-512 read a whole vector (partial_load-inl.h).
+TEST_P(DwRowTest, TailsReadNothingPastTheRow) {
+  for (const RowCase& rc : kCases)
+    for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16}) {
+      run_case(rc, in, DataType::FLOAT32, Activation::NONE, GetParam(), nullptr, false, true, true);
+      if (HasFatalFailure()) return;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),

@@ -145,7 +145,8 @@ TEST(Npy, MissingTruncatedAndDirectoryPathsAreNamed) {
   EXPECT_NE(load_error(file).find("truncated"), std::string::npos);
   {
     std::ofstream out(file, std::ios::binary);
-    out.write("PK\x03\x04 not numpy", 16);
+    const std::string zip = "PK\x03\x04 not numpy";
+    out.write(zip.data(), static_cast<std::streamsize>(zip.size()));
   }
   EXPECT_NE(load_error(file).find("is not a .npy file"), std::string::npos);
 }

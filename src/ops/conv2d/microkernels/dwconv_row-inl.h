@@ -12,6 +12,7 @@
 #include <hwy/highway.h>
 
 #include "ops/conv2d/microkernels/dwconv_row_prefetch.hpp"
+#include "ops/conv2d/microkernels/partial_load-inl.h"
 #include "ops/conv2d/microkernels/dwconv_row_table.hpp"
 
 HWY_BEFORE_NAMESPACE();
@@ -32,7 +33,7 @@ HWY_INLINE VF load_in_n(DF df, const float* p, std::size_t n) { return hn::Maske
 HWY_INLINE VF load_in_n(DF df, const std::uint16_t* p, std::size_t n) {
   const hn::Rebind<std::uint16_t, DF> d16;
   const hn::RebindToUnsigned<DF> d32;
-  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(d32, hn::MaskedLoad(hn::FirstN(d16, n), d16, p))));
+  return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(d32, load_u16_first_n(d16, p, n))));
 }
 // kMasked: only the first n lanes are read (the rest are zero).
 template <bool kMasked, typename In>

@@ -5,6 +5,7 @@
 #include <hwy/highway.h>
 
 #include "ops/conv2d/microkernels/dwconv_window.hpp"
+#include "ops/conv2d/microkernels/partial_load-inl.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace shardwise::HWY_NAMESPACE {
@@ -23,7 +24,7 @@ template <bool kPartial>
 HWY_INLINE hn::Vec<DF> load_x(DF df, const std::uint16_t* p, std::size_t n) {
   const hn::Rebind<std::uint16_t, DF> d16;
   const hn::RebindToUnsigned<DF> d32;
-  const auto bits = kPartial ? hn::MaskedLoad(hn::FirstN(d16, n), d16, p) : hn::LoadU(d16, p);
+  const auto bits = kPartial ? load_u16_first_n(d16, p, n) : hn::LoadU(d16, p);
   return hn::BitCast(df, hn::ShiftLeft<16>(hn::PromoteTo(d32, bits)));
 }
 
