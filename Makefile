@@ -35,7 +35,7 @@ test-asan: deps
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir build-asan --output-on-failure -j $(JOBS)
 
-TSAN_TESTS ?= ^(Kernels|Placement|ProgramCache|HostMemory|HostProgram|HostProgramCache|Layers/HostRealLayers|Conv2dSeeds)
+TSAN_TESTS ?= ^(DeviceThreads|Kernels|Placement|ProgramCache|HostMemory|HostProgram|HostProgramCache|Layers/HostRealLayers|Conv2dSeeds)
 test-tsan: deps
 	cmake -S . -B build-tsan $(SANITIZER_CMAKE) -DSHARDWISE_SANITIZE=thread
 	cmake --build build-tsan -j $(JOBS) --target test_device test_conv2d

@@ -14,13 +14,21 @@ Buffer::Buffer(Device& device, BufferConfig config, std::uint64_t address, std::
       bytes_per_bank_(bytes_per_bank) {}
 
 Buffer::~Buffer() {
-  if (auto device = device_.lock()) (*device)->deallocate(*this);
+  if (const auto lifetime = device_.lock()) {
+    std::lock_guard lock(lifetime->mutex);
+    if (lifetime->device) lifetime->device->deallocate(*this);
+  }
 }
 
 Device& Buffer::device() const {
-  auto device = device_.lock();
+  const auto lifetime = device_.lock();
+  Device* device = nullptr;
+  if (lifetime) {
+    std::lock_guard lock(lifetime->mutex);
+    device = lifetime->device;
+  }
   if (!device) throw DeviceError(fmt::format("buffer '{}': its device has been closed", config_.name));
-  return **device;
+  return *device;
 }
 
 const BufferShardLayout& Buffer::shards() const {

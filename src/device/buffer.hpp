@@ -16,6 +16,7 @@
 namespace shardwise {
 
 class Device;
+struct DeviceLifetime;
 
 struct BufferShardLayout {
   CoreRangeSet grid;
@@ -61,7 +62,7 @@ class Buffer {
   InterleavedAddressGenerator address_generator() const;
 
  private:
-  std::weak_ptr<Device*> device_;
+  std::weak_ptr<DeviceLifetime> device_;
   BufferConfig config_;
   std::uint64_t address_;
   std::uint32_t aligned_page_size_;

@@ -92,7 +92,10 @@ Device::Device(Arch arch, DeviceOptions options)
   pool_ = std::make_unique<WorkerPool>(threads);
 }
 
-Device::~Device() = default;
+Device::~Device() {
+  std::lock_guard lock(lifetime_->mutex);  // a buffer freed on another thread now finishes first
+  lifetime_->device = nullptr;
+}
 
 LockstepAllocator& Device::allocator_for(const BufferConfig& config) {
   if (config.type == BufferType::DRAM) return dram_allocator_;
@@ -127,7 +130,11 @@ std::shared_ptr<Buffer> Device::create_buffer(BufferConfig config) {
   }
   LockstepAllocator& allocator = allocator_for(config);
   const bool bottom_up = config.type == BufferType::DRAM;
-  const std::uint64_t address = allocator.allocate(per_bank, bottom_up, config.name);
+  std::uint64_t address = 0;
+  {
+    std::lock_guard lock(lifetime_->mutex);
+    address = allocator.allocate(per_bank, bottom_up, config.name);
+  }
   return std::make_shared<Buffer>(*this, std::move(config), address, aligned_page, per_bank);
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <ostream>
 #include <span>
@@ -61,6 +62,17 @@ struct LaunchWorkspaceDeleter {
   void operator()(LaunchWorkspace* workspace) const;
 };
 
+// What a Buffer keeps of its device: the device while it lives (null after), and the
+// mutex that guards the device's allocators. Buffers are freed from any thread (a
+// Python tensor dropped while another thread runs a conv on its device), so every
+// allocation, free and allocator query takes it, and ~Device clears `device` under it:
+// a buffer freed after its device is gone does nothing. A leaf lock: nothing else is
+// taken while it is held.
+struct DeviceLifetime {
+  std::mutex mutex;
+  class Device* device = nullptr;
+};
+
 class Device {
  public:
   explicit Device(Arch arch, DeviceOptions options = {});
@@ -69,8 +81,8 @@ class Device {
   Device& operator=(const Device&) = delete;
 
   const Arch& arch() const { return arch_; }
-  // Expires when the device is destroyed; buffers watch it.
-  std::weak_ptr<Device*> lifetime() const { return lifetime_; }
+  // Buffers watch it (DeviceLifetime).
+  std::weak_ptr<DeviceLifetime> lifetime() const { return lifetime_; }
   const DeviceOptions& options() const { return options_; }
   DprintOptions& dprint_options() { return options_.dprint; }
 
@@ -89,9 +101,18 @@ class Device {
 
   // L1 bytes not taken by buffers, on every core (lockstep), and the lowest buffer
   // address: circular buffers must end below it.
-  std::uint64_t l1_free_bytes() const { return l1_allocator_.free_bytes(); }
-  std::uint64_t l1_largest_free_block() const { return l1_allocator_.largest_free_block(); }
-  std::uint64_t l1_lowest_buffer_address() const { return l1_allocator_.lowest_allocated(); }
+  std::uint64_t l1_free_bytes() const {
+    std::lock_guard lock(lifetime_->mutex);
+    return l1_allocator_.free_bytes();
+  }
+  std::uint64_t l1_largest_free_block() const {
+    std::lock_guard lock(lifetime_->mutex);
+    return l1_allocator_.largest_free_block();
+  }
+  std::uint64_t l1_lowest_buffer_address() const {
+    std::lock_guard lock(lifetime_->mutex);
+    return l1_allocator_.lowest_allocated();
+  }
   std::uint32_t l1_cb_region_begin() const { return arch_.l1_unreserved_base + kSemaphoreSlots * kSemaphoreStride; }
 
   // --- used by kernels and the scheduler -------------------------------------------
@@ -108,7 +129,7 @@ class Device {
 
  private:
   friend class Buffer;
-  void deallocate(const Buffer& buffer);
+  void deallocate(const Buffer& buffer);  // with lifetime_->mutex held
   LockstepAllocator& allocator_for(const BufferConfig& config);
 
   struct FreeDeleter {
@@ -126,7 +147,11 @@ class Device {
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LaunchWorkspace, LaunchWorkspaceDeleter> launch_;  // scheduler.cpp: reused by every run
   ProgramCache program_cache_;
-  std::shared_ptr<Device*> lifetime_ = std::make_shared<Device*>(this);
+  std::shared_ptr<DeviceLifetime> lifetime_ = [this] {
+    auto lifetime = std::make_shared<DeviceLifetime>();
+    lifetime->device = this;
+    return lifetime;
+  }();
   bool running_ = false;
   bool watcher_ = true;
 };

@@ -306,7 +306,7 @@ void Device::run(Program& program) {
   // CB layout checks on every core a CB is placed on; the CB region of every core that
   // runs kernels (the watcher's bound for remote writes too, so all of them before any
   // kernel runs). A core's own CB states are set up by the thread that runs it.
-  const std::uint64_t lowest_buffer = l1_allocator_.lowest_allocated();
+  const std::uint64_t lowest_buffer = l1_lowest_buffer_address();
   std::vector<bool>& laid_out = ws.laid_out;
   laid_out.assign(arch_.num_cores(), false);
   for (const auto& spec : program.circular_buffers())
