@@ -117,3 +117,38 @@ def test_queries_from_many_threads_while_convs_run():
         assert not errors, errors
     finally:
         ttnn.close_device(dev)
+
+
+def test_tensors_dropped_on_one_thread_while_another_runs_convs():
+    # Dropping a device tensor frees its buffer on the dropping thread; that used to
+    # race the allocator a conv on another thread was using.
+    dev = ttnn.open_device(arch="wormhole_b0")
+    try:
+        kwargs = conv_kwargs(dev, ttnn.from_torch(torch.randn(1, 16, 16, 32), ttnn.bfloat16), size=16)
+        expected = ttnn.to_torch(ttnn.conv2d(**kwargs))
+        errors = []
+
+        def convs():
+            try:
+                for _ in range(40):
+                    assert torch.equal(ttnn.to_torch(ttnn.conv2d(**kwargs)), expected)
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+        def churn():
+            try:
+                for i in range(300):
+                    t = ttnn.from_torch(torch.randn(1, 1, 32 + i % 7 * 32, 32), ttnn.bfloat16, device=dev)
+                    del t
+            except BaseException as e:  # noqa: BLE001
+                errors.append(e)
+
+        threads = [threading.Thread(target=convs), threading.Thread(target=churn)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert not any(t.is_alive() for t in threads)
+        assert not errors, errors
+    finally:
+        ttnn.close_device(dev)

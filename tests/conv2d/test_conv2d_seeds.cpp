@@ -1,6 +1,8 @@
 // The seeds' cases, end to end against the reference.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <sstream>
 
 #include "conv2d_runner.hpp"
@@ -87,7 +89,8 @@ TEST_P(ShardedInput, MatchesTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(Layouts, ShardedInput,
                          ::testing::Values(TensorMemoryLayout::HEIGHT_SHARDED, TensorMemoryLayout::WIDTH_SHARDED,
-                                           TensorMemoryLayout::BLOCK_SHARDED));
+                                           TensorMemoryLayout::BLOCK_SHARDED),
+                         [](const ::testing::TestParamInfo<TensorMemoryLayout>& info) { return std::string(to_string(info.param)); });
 
 TEST(Conv2dDprint, ReaderPrintsItsWeightTileIds) {
   ConvCase c = seed_case(64, 8, 8, TensorMemoryLayout::WIDTH_SHARDED, 2);

@@ -3,6 +3,8 @@
 // choice of shard layout.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include "conv2d_runner.hpp"
 #include "core/error.hpp"
 
@@ -135,7 +137,11 @@ INSTANTIATE_TEST_SUITE_P(RealLayers, AutoLayout,
                                            AutoCase{576, 14, 3, TensorMemoryLayout::BLOCK_SHARDED},
                                            AutoCase{384, 14, 7, TensorMemoryLayout::BLOCK_SHARDED},
                                            AutoCase{960, 7, 3, TensorMemoryLayout::WIDTH_SHARDED},
-                                           AutoCase{1152, 7, 5, TensorMemoryLayout::WIDTH_SHARDED}));
+                                           AutoCase{1152, 7, 5, TensorMemoryLayout::WIDTH_SHARDED}),
+                         [](const ::testing::TestParamInfo<AutoCase>& info) {
+                           const AutoCase& a = info.param;
+                           return fmt::format("c{}_{}x{}_k{}_{}", a.channels, a.size, a.size, a.kernel, to_string(a.expected));
+                         });
 
 TEST(AutoLayout, NumCoresLeavesBlockOut) {
   ConvCase c = depthwise(576, 14, 14, 3);

@@ -1,6 +1,8 @@
 // Weight and bias preparation against reference section 6.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <random>
 
 #include "core/error.hpp"
@@ -13,6 +15,11 @@ namespace {
 struct LayoutCase {
   std::uint32_t channels, kh, kw, shards;
 };
+
+std::string layout_case_name(const ::testing::TestParamInfo<LayoutCase>& info) {
+  const LayoutCase& c = info.param;
+  return fmt::format("c{}_k{}x{}_shards{}", c.channels, c.kh, c.kw, c.shards);
+}
 
 std::vector<float> random_weights(std::size_t n) {
   std::mt19937 rng(3);
@@ -89,12 +96,14 @@ class LargeKernelLayout : public ::testing::TestWithParam<LayoutCase> {};
 TEST_P(LargeKernelLayout, TilesHoldTheFlatVector) { check_flat_vector(GetParam()); }
 INSTANTIATE_TEST_SUITE_P(BeyondK32, LargeKernelLayout,
                          ::testing::Values(LayoutCase{64, 7, 7, 1}, LayoutCase{96, 9, 9, 2}, LayoutCase{32, 1, 49, 1},
-                                           LayoutCase{300, 7, 7, 3}));
+                                           LayoutCase{300, 7, 7, 3}),
+                         layout_case_name);
 
 INSTANTIATE_TEST_SUITE_P(Section6, WeightLayout,
                          ::testing::Values(LayoutCase{64, 3, 3, 1}, LayoutCase{64, 3, 3, 2}, LayoutCase{48, 3, 3, 2},
                                            LayoutCase{480, 3, 3, 8}, LayoutCase{96, 5, 5, 3}, LayoutCase{32, 1, 3, 1},
-                                           LayoutCase{144, 5, 5, 1}, LayoutCase{40, 3, 1, 2}));
+                                           LayoutCase{144, 5, 5, 1}, LayoutCase{40, 3, 1, 2}),
+                         layout_case_name);
 
 
 TEST(WeightLayout, FortyEightChannelsOnTwoShardsSplit32And16) {

@@ -2,6 +2,8 @@
 // deadlock reports and kernel prints.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cstring>
 #include <sstream>
@@ -132,7 +134,10 @@ TEST_P(Multicast, EveryReceiverGetsIdenticalBytes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Rectangles, Multicast,
-                         ::testing::Values(std::pair{2u, 1u}, std::pair{8u, 1u}, std::pair{8u, 8u}));
+                         ::testing::Values(std::pair{2u, 1u}, std::pair{8u, 1u}, std::pair{8u, 8u}),
+                         [](const ::testing::TestParamInfo<std::pair<unsigned, unsigned>>& info) {
+                           return fmt::format("{}x{}", info.param.first, info.param.second);
+                         });
 
 // ---- deadlock: a receiver that never gets its semaphore ----------------------------
 

@@ -1,6 +1,8 @@
 // Interleaved placement and sharded round trips (reference section 3).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <cstring>
 
 #include "core/error.hpp"
@@ -39,7 +41,10 @@ TEST_P(InterleavedPlacement, PagesFollowTheFormula) {
 // 12 banks (wormhole_b0, 32-byte alignment) and 8 (blackhole, 64); page sizes 100 and
 // 46 bytes need padding, 2048 does not.
 INSTANTIATE_TEST_SUITE_P(Banks, InterleavedPlacement,
-                         ::testing::Combine(::testing::Values("wormhole_b0", "blackhole"), ::testing::Values(50, 23, 1024)));
+                         ::testing::Combine(::testing::Values("wormhole_b0", "blackhole"), ::testing::Values(50, 23, 1024)),
+                         [](const ::testing::TestParamInfo<std::tuple<const char*, int>>& info) {
+                           return fmt::format("{}_width{}", std::get<0>(info.param), std::get<1>(info.param));
+                         });
 
 TEST(InterleavedPlacement, TilesAreOnePagePerTile) {
   Device device = testing::make_device("wormhole_b0");
@@ -112,7 +117,12 @@ INSTANTIATE_TEST_SUITE_P(
         ShardCase{TensorMemoryLayout::WIDTH_SHARDED, ShardOrientation::ROW_MAJOR, kRow4, {100, 24}, Layout::ROW_MAJOR},
         ShardCase{TensorMemoryLayout::BLOCK_SHARDED, ShardOrientation::ROW_MAJOR, kBlock3x2, {64, 32}, Layout::ROW_MAJOR},
         ShardCase{TensorMemoryLayout::BLOCK_SHARDED, ShardOrientation::COL_MAJOR, kBlock3x2, {34, 48}, Layout::ROW_MAJOR},
-        ShardCase{TensorMemoryLayout::BLOCK_SHARDED, ShardOrientation::ROW_MAJOR, kBlock3x2, {64, 32}, Layout::TILE}));
+        ShardCase{TensorMemoryLayout::BLOCK_SHARDED, ShardOrientation::ROW_MAJOR, kBlock3x2, {64, 32}, Layout::TILE}),
+    [](const ::testing::TestParamInfo<ShardCase>& info) {
+      const ShardCase& c = info.param;
+      return fmt::format("{}_{}_{}cores_shard{}x{}_{}", to_string(c.layout), to_string(c.orientation), c.grid.num_cores(), c.shard[0],
+                         c.shard[1], to_string(c.tensor_layout));
+    });
 
 TEST(ShardedRoundTrip, ShardsThatDoNotFitAreErrors) {
   Device device = testing::make_device("wormhole_b0");

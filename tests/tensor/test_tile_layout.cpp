@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <numeric>
 #include <vector>
 
@@ -60,7 +62,10 @@ TEST_P(TileRoundTrip, UntilizeInvertsTilize) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, TileRoundTrip,
                          ::testing::Combine(::testing::Values(1, 3), ::testing::Values(1, 16, 31, 32, 33, 65, 100),
-                                            ::testing::Values(1, 15, 32, 47, 64, 129)));
+                                            ::testing::Values(1, 15, 32, 47, 64, 129)),
+                         [](const ::testing::TestParamInfo<std::tuple<int, int, int>>& info) {
+                           return fmt::format("b{}_{}x{}", std::get<0>(info.param), std::get<1>(info.param), std::get<2>(info.param));
+                         });
 
 }  // namespace
 }  // namespace shardwise
