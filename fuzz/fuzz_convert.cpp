@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const Tensor converted = t.to_layout(Layout::TILE).to_dtype(to).to_layout(to_layout);
     const std::vector<float> values = converted.to_vector();
     if (values.size() != static_cast<std::size_t>(rows * cols)) __builtin_trap();
-    (void)Tensor::from_bytes(converted.bytes(), Shape{rows, cols}, to, to_layout).to_vector();
+    const auto bytes = converted.bytes();
+    (void)Tensor::from_bytes(std::vector<std::uint8_t>(bytes.begin(), bytes.end()), Shape{rows, cols}, to, to_layout).to_vector();
   } catch (const InvalidArgument&) {
   }
   return 0;

@@ -28,7 +28,9 @@
 // 32-channel group go to the AVX-512 widening kernel.
 // GCC 12's AVX-512 shift intrinsics start from _mm512_undefined_epi32(), which its
 // -Wmaybe-uninitialized reports falsely once inlined (a known GCC false positive).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 
 #include <array>
