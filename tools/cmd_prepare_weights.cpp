@@ -5,6 +5,7 @@
 
 #include "cli_common.hpp"
 #include "core/error.hpp"
+#include "core/host_memory_budget.hpp"
 #include "npy.hpp"
 #include "ops/conv2d/prepare_weights.hpp"
 
@@ -35,6 +36,8 @@ void run_prepare(const PrepareOptions& o) {
   const std::uint32_t C = static_cast<std::uint32_t>(o.channels), S = static_cast<std::uint32_t>(o.shards);
   const std::uint32_t K = static_cast<std::uint32_t>(k[0] * k[1]);
 
+  // The weights, their [Hw, S*P] matrix and its tiles: a few float copies of C x K.
+  check_host_memory(std::uint64_t{C} * K * 16, fmt::format("preparing {} channels x {} kernel positions", C, K));
   std::vector<float> values(std::size_t{C} * K);
   if (o.debug_weights) {
     for (std::uint32_t c = 0; c < C; ++c)

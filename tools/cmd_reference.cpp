@@ -8,6 +8,7 @@
 #include "conv_options.hpp"
 #include "core/bfloat16.hpp"
 #include "core/error.hpp"
+#include "core/host_memory_budget.hpp"
 #include "npy.hpp"
 #include "ops/reference/conv2d_reference.hpp"
 
@@ -44,6 +45,14 @@ void run_reference(const ReferenceOptions& o) {
   p.pad_right = cp.pad_right;
   p.activation = parse_activation(o.activation);
   p.validate();
+  // Before allocating: the input (values and their bfloat16 copy) and the double output.
+  const double input_count = static_cast<double>(p.batch) * static_cast<double>(p.in_channels) * static_cast<double>(p.height) *
+                             static_cast<double>(p.width);
+  const double output_count = static_cast<double>(p.batch) * static_cast<double>(p.out_channels) * static_cast<double>(p.out_height()) *
+                              static_cast<double>(p.out_width());
+  const double bytes = 8.0 * input_count + 8.0 * output_count;
+  check_host_memory(bytes > 1.8e19 ? ~0ull : static_cast<std::uint64_t>(bytes),
+                    fmt::format("this reference run ({:.0f} input and {:.0f} output values)", input_count, output_count));
 
   // bfloat16-representable inputs, as a bfloat16 run would see them.
   auto to_bf16 = [](std::vector<float> v) {

@@ -132,6 +132,11 @@ INSTANTIATE_TEST_SUITE_P(
                    2, "shardwise_missing.npy"},
         BadCommand{"ConvertInputTooShort", "convert --shape 4,4 --from float32:rm --to bfloat16:tile /dev/null /tmp/shardwise_unused.bin", 2,
                    "bytes"},
+        BadCommand{"ReferenceBeyondHostMemory", "reference --channels 65536 --height 65536 --width 65536", 3, "host memory budget"},
+        BadCommand{"PrepareBeyondHostMemory", "prepare-weights --channels 65536 --kernel 1024 --debug-weights /tmp/shardwise_unused.npy", 3,
+                   "host memory budget"},
+        BadCommand{"ConvertBeyondItsBytes", "convert --shape 1000000,1000000 --from float32:rm --to bfloat16:tile /dev/null /tmp/shardwise_unused.bin",
+                   2, "4000000000000 bytes"},
         BadCommand{"ReferenceKernelTooLarge", "reference --kernel 11", 2, "does not fit"},
         BadCommand{"ReferenceSeedNegative", "reference --seed -5", 2, "'-5' is not an integer between 0 and 2^64-1"}),
     [](const ::testing::TestParamInfo<BadCommand>& info) { return info.param.name; });
