@@ -38,6 +38,18 @@ def run_with_timeout(fn, seconds=60):
     return result.get("value")
 
 
+def run_together(targets, errors, seconds=120):
+    """Runs every target on its own thread; fails when one is still running after
+    `seconds` or when any recorded an error."""
+    threads = [threading.Thread(target=t) for t in targets]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(seconds)
+    assert not any(t.is_alive() for t in threads), f"a thread did not finish within {seconds} s"
+    assert not errors, errors
+
+
 def test_conv_on_a_tile_input_already_on_the_device_returns():
     # It used to wait forever: conv2d held the device's lock, then reading the TILE
     # input back took the same lock again.
@@ -108,13 +120,7 @@ def test_queries_from_many_threads_while_convs_run():
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
 
-        threads = [threading.Thread(target=convs), threading.Thread(target=queries), threading.Thread(target=convs)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads)
-        assert not errors, errors
+        run_together([convs, queries, convs], errors)
     finally:
         ttnn.close_device(dev)
 
@@ -143,12 +149,6 @@ def test_tensors_dropped_on_one_thread_while_another_runs_convs():
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
 
-        threads = [threading.Thread(target=convs), threading.Thread(target=churn)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join(120)
-        assert not any(t.is_alive() for t in threads)
-        assert not errors, errors
+        run_together([convs, churn], errors)
     finally:
         ttnn.close_device(dev)
