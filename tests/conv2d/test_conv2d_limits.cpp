@@ -8,7 +8,9 @@
 #include "core/error.hpp"
 #include "core/host_memory_budget.hpp"
 #include "device/arch.hpp"
+#include "device/device.hpp"
 #include "ops/conv2d/conv2d.hpp"
+#include "ops/conv2d/plan.hpp"
 
 namespace shardwise {
 namespace {
@@ -57,6 +59,23 @@ TEST(Conv2dLimits, AnOutputBeyondDramIsRefusedBeforePlanning) {
   }
   // The same layer with a small padding plans.
   EXPECT_NO_THROW(conv2d_parallel_config(depthwise(32, 8, 1), Conv2dConfig{}, arch_preset("wormhole_b0")));
+}
+
+// A layer that fits DRAM but is far too big for L1: the slicing sizes its windows by a
+// bound instead of walking every stick block for every candidate slice count (the
+// conv2d-plan fuzzer found a layer that took over 10 s).
+TEST(Conv2dLimits, AHugeLayerPlansInSeconds) {
+  Device device(arch_preset("wormhole_b0"));
+  const Conv2dParams p = depthwise(32, 4096, 1);  // 16.8 M output sticks
+  const ParallelConfig pc = conv2d_parallel_config(p, Conv2dConfig{}, device.arch());
+  PreparedWeights weights;
+  weights.layout = DepthwiseWeightLayout(p.in_channels, p.kernel_h, p.kernel_w, pc.channel_shards());
+  weights.dtype = DataType::BFLOAT16;
+  const auto start = std::chrono::steady_clock::now();
+  const Conv2dPlan plan = make_conv2d_plan(p, Conv2dConfig{}, device, DataType::BFLOAT16, DataType::BFLOAT16, weights);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_GT(plan.slices.size(), 1u);
+  EXPECT_LE(plan.l1_bytes_per_core, plan.l1_available);
 }
 
 TEST(HostMemoryBudget, SizesParseWithBinarySuffixes) {

@@ -4,6 +4,7 @@
 #include "ops/conv2d/plan.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "core/error.hpp"
 #include "ops/conv2d/halo.hpp"
@@ -88,10 +89,47 @@ std::uint32_t block_sticks_for(const Conv2dParams& p, const ParallelConfig& pc, 
 // stick block), with a DRAM output. Every slice's windows are sized (cheaply: sticks
 // exactly, runs bounded), since how many image rows a window spans depends on where
 // it starts.
+// The halo window of any n consecutive outputs, wherever they start: an upper bound on
+// halo_window_size, in O(1). Outputs o .. o + n - 1 starting at column wo cross
+// q = floor((wo + n - 1) / Wo) row ends; their top-left sticks then differ by
+// q * s_h * Wp + (n - 1 - q * Wo) * s_w, plus, per image end crossed, the padded rows
+// between images. The largest q (wo = Wo - 1) gives the largest span, since a row step
+// (s_h * Wp) is at least Wo * s_w; where it is not, the column term is bounded by a
+// whole row instead.
+HaloWindowSize halo_window_bound(const Conv2dParams& p, std::uint64_t n) {
+  const std::int64_t Wo = p.out_width(), Ho = p.out_height(), Wp = p.padded_width(), Hp = p.padded_height();
+  const std::int64_t sh = p.stride_h, sw = p.stride_w, outputs = static_cast<std::int64_t>(n);
+  const std::int64_t q = (Wo - 1 + outputs - 1) / Wo;
+  const std::int64_t columns = std::max<std::int64_t>((outputs - 1 - q * Wo) * sw, (Wo - 1) * sw * (sh * Wp < Wo * sw ? 1 : 0));
+  const std::int64_t images = q == 0 ? 0 : (q - 1) / Ho + 1;
+  const std::int64_t image_gap = std::max<std::int64_t>(Hp - Ho * sh, 0) * Wp;
+  const std::int64_t span = std::max<std::int64_t>(q * sh * Wp + columns + images * image_gap, 0);
+  const std::uint64_t sticks = static_cast<std::uint64_t>(span) + std::uint64_t{p.dilated_kernel_h() - 1} * static_cast<std::uint64_t>(Wp) +
+                               p.dilated_kernel_w();
+  const std::uint64_t capped = std::min<std::uint64_t>(sticks, std::numeric_limits<std::uint32_t>::max() / 4);
+  return {static_cast<std::uint32_t>(capped), static_cast<std::uint32_t>(3 * (capped / static_cast<std::uint64_t>(Wp) + 2))};
+}
+
+// Above this many stick blocks, sliced_l1_bytes sizes windows by halo_window_bound
+// instead of walking them: the walk's cost grows with the output, and the planner runs
+// it once per candidate slice count (a fuzzed layer took over 10 s).
+constexpr std::uint64_t kMaxWindowWalk = 1u << 14;
+
 std::uint64_t sliced_l1_bytes(const Conv2dParams& p, const Conv2dConfig& config, const ParallelConfig& pc,
                               const WeightFootprint& weights, std::uint64_t size, DataType in_dtype, DataType out_dtype) {
   const std::uint64_t total = p.output_sticks();
   SlicePlan largest;  // the largest halo and run count of any slice (all slices share the stick-block height)
+  const std::uint64_t first_count = std::min(size, total);
+  const std::uint32_t first_block = stick_block_height(first_count, pc.cores_nhw);
+  const std::uint64_t walk = (total + size - 1) / size * ((first_count + first_block - 1) / first_block);
+  if (walk > kMaxWindowWalk) {
+    // The first slice is the largest (the last may be shorter), so its block is the tallest.
+    const HaloWindowSize w = halo_window_bound(p, first_block);
+    largest.shard_height = first_block;
+    largest.halo_sticks = w.sticks;
+    largest.max_runs = w.max_runs;
+    return slice_l1_bytes(p, config, pc, weights, largest, block_sticks_for(p, pc, in_dtype), in_dtype, out_dtype, true);
+  }
   for (std::uint64_t first = 0; first < total; first += size) {
     const std::uint64_t count = std::min(size, total - first);
     const std::uint32_t block = stick_block_height(count, pc.cores_nhw);
