@@ -28,6 +28,8 @@ struct Conv2dOptions {
   std::string output_layout = "row_major";
   std::string activation = "none";
   bool bfloat16_accumulation = false;
+  std::string numerics;       // empty: the arch's default
+  std::string math_fidelity = "hifi4";
   bool bias = false;
   std::uint64_t seed = 0;
   std::int64_t repeat = 1;
@@ -114,6 +116,8 @@ ConvCase make_case(const Conv2dOptions& o) {
   c.config.output_layout = parse_layout(o.output_layout);
   c.config.activation = parse_activation(o.activation);
   c.config.bfloat16_accumulation = o.bfloat16_accumulation;
+  if (!o.numerics.empty()) c.config.numerics = parse_numerics(o.numerics);
+  c.config.math_fidelity = parse_math_fidelity(o.math_fidelity);
   c.bias = o.bias || !o.load_bias.empty();
   c.seed = o.seed;
   check_arg(o.repeat >= 1 && o.repeat <= 100000, "--repeat {} must be between 1 and 100000", o.repeat);
@@ -198,6 +202,11 @@ void run_conv2d(const Conv2dOptions& o) {
                               {"stick_slices", plan.stick_slices()},
                               {"output_memory", plan.output_in_dram ? "DRAM_INTERLEAVED" : "L1_SHARDED"},
                               {"l1_bytes_per_core", plan.l1_bytes_per_core},
+                              {"numerics", std::string(to_string(plan.numerics))},
+                              {"math_fidelity", std::string(to_string(plan.math.fidelity))},
+                              {"fp32_dest_acc_en", plan.math.fp32_dest_acc},
+                              {"exact_numerics_pcc", std::isnan(run.exact_numerics_pcc) ? nlohmann::json(nullptr)
+                                                                                        : nlohmann::json(run.exact_numerics_pcc)},
                               {"time_ms", run.median_ms},
                               {"watcher", run.watcher},
                               {"quantization_pcc", std::isnan(run.quantization_pcc) ? nlohmann::json(nullptr)
@@ -217,7 +226,10 @@ void run_conv2d(const Conv2dOptions& o) {
     const std::string pcc_line =
         nonfinite ? fmt::format("  nonfinite   {}\n  pcc         not a verdict ({:.6f} with every NaN and Inf taken as 0)\n",
                                 describe_nonfinite(run), run.comparison.pcc)
-                  : fmt::format("  pcc         {:.6f}\n", run.comparison.pcc);
+                  : std::isnan(run.exact_numerics_pcc)
+                        ? fmt::format("  pcc         {:.6f}\n", run.comparison.pcc)
+                        : fmt::format("  pcc         {:.6f} with the chip's arithmetic ({}); {:.6f} with exact float32 numerics\n",
+                                      run.comparison.pcc, plan.numerics_summary(), run.exact_numerics_pcc);
     std::cout << fmt::format(
         "result\n  output      [{}] (N, C, Ho, Wo), {}\n{}  max abs err {:.6g}\n  norm max err {:.6g}\n"
         "{}  time        {:.3f} ms median over {} run(s), watcher {}\n",
@@ -256,7 +268,13 @@ void add_conv2d_command(CLI::App& app) {
   cmd->add_option("--output-layout", o->output_layout, "row_major|tile")->capture_default_str();
   cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
   cmd->add_flag("--bfloat16-accumulation", o->bfloat16_accumulation,
-                "accumulate in bfloat16, as the chip does without fp32 accumulation");
+                "bf16 Dst (TT-NN's fp32_dest_acc_en = false): with --numerics chip the chip's bf16 Dst rounding, with exact "
+                "float32 sums rounded to bfloat16 after each add");
+  cmd->add_option("--numerics", o->numerics,
+                  "chip|exact: the chip's arithmetic (chip-numerics.md: fidelity phases, Dst and packer rounding) or float32 "
+                  "(default: chip on wormhole_b0 and blackhole, exact on host)");
+  cmd->add_option("--math-fidelity", o->math_fidelity, "lofi|hifi2|hifi3|hifi4: multiplier passes with --numerics chip")
+      ->capture_default_str();
   cmd->add_flag("--bias", o->bias, "add a random bias (random * 10, as the reference's test)");
   cmd->add_option("--seed", o->seed, "random seed")->check(unsigned_integer_text())->capture_default_str();
   cmd->add_option("--repeat", o->repeat, "runs to time (median reported)")->check(integer_text())->capture_default_str();

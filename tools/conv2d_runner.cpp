@@ -99,6 +99,25 @@ ConvRun run_conv_case(const ConvCase& c) {
   run.result = conv2d(device_input, host_weight, host_bias, device, p, c.config);
   const PreparedWeights prepared = run.result.prepared;
   device.dprint_options() = {};  // kernel prints come from the first run only
+  // Output sticks [N*Ho*Wo, C] -> NCHW.
+  const auto nchw_output = [&](const DeviceTensor& output) {
+    const std::vector<float> out_sticks = from_device(output).to_vector();
+    const std::uint32_t Ho = p.out_height(), Wo = p.out_width();
+    std::vector<float> nchw(out_sticks.size());
+    for (std::uint32_t n = 0; n < p.batch; ++n)
+      for (std::uint32_t ch = 0; ch < C; ++ch)
+        for (std::uint32_t h = 0; h < Ho; ++h)
+          for (std::uint32_t w = 0; w < Wo; ++w)
+            nchw[((std::size_t{n} * C + ch) * Ho + h) * Wo + w] = out_sticks[((std::size_t{n} * Ho + h) * Wo + w) * C + ch];
+    return nchw;
+  };
+  std::vector<float> exact_output;  // chip numerics: the same conv in float32, for the report
+  if (run.result.plan.numerics == Numerics::CHIP) {
+    run.result = {};  // its output may hold the L1 the second run needs
+    Conv2dConfig exact = c.config;
+    exact.numerics = Numerics::EXACT;
+    exact_output = nchw_output(conv2d(device_input, prepared, device, p, exact).output);
+  }
   for (unsigned i = 0; i < c.repeat; ++i) {
     run.result = {};  // free the previous output, as a model would before running the layer again
     const auto start = std::chrono::steady_clock::now();
@@ -108,14 +127,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
   run.median_ms = times[times.size() / 2];
 
-  const std::vector<float> out_sticks = from_device(run.result.output).to_vector();
-  const std::uint32_t Ho = p.out_height(), Wo = p.out_width();
-  run.output.resize(out_sticks.size());
-  for (std::uint32_t n = 0; n < p.batch; ++n)
-    for (std::uint32_t ch = 0; ch < C; ++ch)
-      for (std::uint32_t h = 0; h < Ho; ++h)
-        for (std::uint32_t w = 0; w < Wo; ++w)
-          run.output[((std::size_t{n} * C + ch) * Ho + h) * Wo + w] = out_sticks[((std::size_t{n} * Ho + h) * Wo + w) * C + ch];
+  run.output = nchw_output(run.result.output);
 
   reference::Conv2dParams rp;
   rp.batch = p.batch;
@@ -147,6 +159,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   run.reference = reference::conv2d(rp, input, weight, bias ? std::span<const float>(*bias) : std::span<const float>());
   const std::vector<double> actual(run.output.begin(), run.output.end());
   run.comparison = reference::compare(run.reference, actual);
+  if (!exact_output.empty()) run.exact_numerics_pcc = reference::compare(run.reference, std::vector<double>(exact_output.begin(), exact_output.end())).pcc;
   run.input_nonfinite = reference::count_nonfinite(input);
   run.weights_nonfinite = reference::count_nonfinite(weight);
   if (bias) run.bias_nonfinite = reference::count_nonfinite(*bias);

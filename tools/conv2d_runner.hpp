@@ -47,6 +47,9 @@ struct ConvRun {
   // Block-float weights: PCC against the reference on the unquantised (bfloat16)
   // weights and bias, i.e. including the format's loss. NaN otherwise.
   double quantization_pcc = std::numeric_limits<double>::quiet_NaN();
+  // With numerics CHIP: the PCC the same conv reaches with numerics EXACT (float32
+  // arithmetic), so a report shows what the chip's arithmetic costs. NaN otherwise.
+  double exact_numerics_pcc = std::numeric_limits<double>::quiet_NaN();
   double median_ms = 0;
   bool watcher = true;  // whether the watcher checked the run
   std::vector<float> weight_matrix;  // the [Hw, S*P] prepared matrix before tilizing

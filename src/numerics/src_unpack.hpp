@@ -4,6 +4,9 @@
 // zero (sign, 8-bit exponent, 10-bit mantissa: TF32). The unpacker truncates, it
 // never rounds.
 #include <cstdint>
+#include <span>
+
+#include "core/data_type.hpp"
 
 namespace shardwise {
 
@@ -35,5 +38,9 @@ constexpr std::uint32_t src_from_block_float(std::uint8_t shared_exponent, std::
   const std::uint32_t fraction = (magnitude & ((1u << leading) - 1u)) << (23 - leading);
   return (sign << 31) | (static_cast<std::uint32_t>(exponent) << 23) | fraction;
 }
+
+// A whole tile of `dtype` (float32, bfloat16, bfloat8_b or bfloat4_b; tile memory order)
+// -> 1024 Src values, as the unpacker would load it.
+void unpack_tile_to_src(std::span<const std::uint8_t> tile, DataType dtype, bool fp32_dest_acc, std::span<std::uint32_t> src);
 
 }  // namespace shardwise

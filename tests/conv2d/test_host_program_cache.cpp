@@ -15,7 +15,7 @@ namespace {
 
 // A field added to either struct must be added to the variants below as well.
 static_assert(sizeof(Conv2dParams) == 16 * sizeof(std::uint32_t), "Conv2dParams changed: add the new field to kVariants");
-static_assert(sizeof(Conv2dConfig) == 32, "Conv2dConfig changed: add the new field to kVariants");
+static_assert(sizeof(Conv2dConfig) == 36, "Conv2dConfig changed: add the new field to kVariants");
 
 struct Call {
   Conv2dParams params;
@@ -67,6 +67,9 @@ const std::vector<Variant> kVariants{
     {"output_layout", [](Call& c) { c.config.output_layout = Layout::TILE; }, false},
     {"bfloat16_accumulation", [](Call& c) { c.config.bfloat16_accumulation = true; }, false},
     {"fault", [](Call& c) { c.config.fault = InjectedFault::SKIP_WEIGHT_MULTICAST; }, false, false},
+    {"numerics", [](Call& c) { c.config.numerics = Numerics::CHIP; }, false},
+    {"numerics exact, as the default", [](Call& c) { c.config.numerics = Numerics::EXACT; }},
+    {"math_fidelity", [](Call& c) { c.config.math_fidelity = MathFidelity::LOFI; }},
     {"input dtype", [](Call& c) { c.input_dtype = DataType::BFLOAT16; }},
 };
 

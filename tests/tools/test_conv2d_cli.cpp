@@ -185,7 +185,8 @@ TEST(Conv2dCli, NonFiniteValuesAreCountedAndFailTheVerdict) {
   npy::save((dir / "one_nan.npy").string(), {1, 32, 6, 6}, input);
   npy::save((dir / "all_nan.npy").string(), {1, 32, 6, 6}, all_nan);
   npy::save((dir / "inf_bias.npy").string(), {32}, bias);
-  const std::string base = "conv2d --channels 32 --height 6 --width 6 --dtype float32 --weights-dtype float32 ";
+  // Exact numerics: NaN propagates as in float32 (the chip's packer turns it into Inf, below).
+  const std::string base = "conv2d --channels 32 --height 6 --width 6 --dtype float32 --weights-dtype float32 --numerics exact ";
 
   Outcome o = run(base + "--load-input " + (dir / "one_nan.npy").string());
   EXPECT_EQ(o.status, 1) << o.output;
@@ -208,6 +209,15 @@ TEST(Conv2dCli, NonFiniteValuesAreCountedAndFailTheVerdict) {
   EXPECT_EQ(j["nonfinite"]["bias"]["inf"], 1);
   EXPECT_EQ(j["nonfinite"]["output"]["inf"], 36);
   EXPECT_EQ(j["nonfinite"]["input"]["nan"], 0);
+
+  // Chip numerics: the multiplier reads a NaN as a huge number and the packer never
+  // writes NaN: the output holds infinities (and no NaN), still a failed verdict.
+  o = run("conv2d --channels 32 --height 6 --width 6 --dtype float32 --weights-dtype float32 --numerics chip --json --load-input " +
+          (dir / "one_nan.npy").string());
+  EXPECT_EQ(o.status, 1) << o.output;
+  j = nlohmann::json::parse(o.output.substr(0, o.output.find('\n')));
+  EXPECT_EQ(j["nonfinite"]["output"]["nan"], 0);
+  EXPECT_GT(j["nonfinite"]["output"]["inf"], 0);
   fs::remove_all(dir);
 }
 

@@ -70,6 +70,9 @@ struct Conv2dPlan {
   bool output_in_dram = false;          // sliced: the output is DRAM interleaved
   std::vector<SlicePlan> slices;        // pass after pass, stick slices within a pass
   std::string host_microkernel;         // the host program's microkernel; empty on the chip path
+  Numerics numerics = Numerics::EXACT;  // the arithmetic in force (numerics_in_force)
+  ChipMath math;                        // with CHIP: fidelity and Dst width
+  std::string numerics_summary() const;  // "chip (hifi4, fp32 Dst)", "exact (float32, bf16 Dst)"
   std::uint64_t stick_slices() const { return slices.size() / parallel.channel_passes; }
   const std::vector<CorePlan>& cores() const { return slices.front().cores; }
   std::string summary() const;          // the readable plan the CLI prints

@@ -5,6 +5,8 @@
 
 #include "core/activation.hpp"
 #include "core/data_type.hpp"
+#include "device/arch.hpp"
+#include "numerics/math_fidelity.hpp"
 #include "tensor/memory_config.hpp"
 #include "tensor/tensor.hpp"
 
@@ -27,9 +29,20 @@ struct Conv2dConfig {
   std::optional<DataType> output_dtype;  // default: the input's dtype
   Activation activation = Activation::NONE;
   Layout output_layout = Layout::ROW_MAJOR;
-  bool bfloat16_accumulation = false;  // emulate the chip without fp32 accumulation
+  bool bfloat16_accumulation = false;  // bf16 Dst: the chip without fp32 accumulation (fp32_dest_acc_en = false)
+  // The arithmetic: nullopt means the arch's default (CHIP on wormhole_b0 / blackhole,
+  // EXACT on host). CHIP follows chip-numerics.md with this fidelity and Dst width.
+  std::optional<Numerics> numerics;
+  MathFidelity math_fidelity = MathFidelity::HIFI4;
   InjectedFault fault = InjectedFault::NONE;
   friend bool operator==(const Conv2dConfig&, const Conv2dConfig&) = default;
 };
+
+// The numerics a call runs with on `arch`.
+inline Numerics numerics_in_force(const Conv2dConfig& config, const Arch& arch) {
+  return config.numerics.value_or(arch.is_host() ? Numerics::EXACT : Numerics::CHIP);
+}
+
+inline ChipMath chip_math_of(const Conv2dConfig& config) { return ChipMath{config.math_fidelity, !config.bfloat16_accumulation}; }
 
 }  // namespace shardwise

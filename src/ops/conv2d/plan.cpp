@@ -178,6 +178,8 @@ Conv2dPlan make_conv2d_plan(const Conv2dParams& p, const Conv2dConfig& config, c
                      DataType out_dtype, const PreparedWeights& weights) {
   Conv2dPlan plan;
   plan.arch = device.arch().name;
+  plan.numerics = numerics_in_force(config, device.arch());
+  plan.math = chip_math_of(config);
   plan.parallel = conv2d_parallel_config(p, config, device.arch());
   const ParallelConfig& pc = plan.parallel;
   check_arg(weights.layout.shards == pc.channel_shards() && weights.layout.channels == p.in_channels &&
@@ -234,10 +236,16 @@ Conv2dPlan make_conv2d_plan(const Conv2dParams& p, const Conv2dConfig& config, c
   return plan;
 }
 
+std::string Conv2dPlan::numerics_summary() const {
+  const char* dst = math.fp32_dest_acc ? "fp32 Dst" : "bf16 Dst";
+  if (numerics == Numerics::CHIP) return fmt::format("chip ({}, {})", to_string(math.fidelity), dst);
+  return fmt::format("exact (float32 products and sums{})", math.fp32_dest_acc ? "" : ", rounded to bfloat16 after each add");
+}
+
 std::string Conv2dPlan::summary() const {
   const ParallelConfig& pc = parallel;
-  std::string s = fmt::format("  arch        {}\n  layout      {} ({})\n  cores       {} on grid {}\n", arch,
-                              to_string(pc.layout), pc.reason, pc.num_cores(), pc.grid.to_string());
+  std::string s = fmt::format("  arch        {}\n  layout      {} ({})\n  cores       {} on grid {}\n  numerics    {}\n", arch,
+                              to_string(pc.layout), pc.reason, pc.num_cores(), pc.grid.to_string(), numerics_summary());
   const SlicePlan& first = slices.front();
   if (!host_microkernel.empty()) {
     s += "  program     host kernels (window descriptors, input read in place)\n";

@@ -20,7 +20,7 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
   const Arch& arch = device.arch();
   return arch.is_host() && arch.num_dram_banks == 1 && input.memory_config.buffer_type == BufferType::DRAM &&
          input.layout == Layout::ROW_MAJOR && config.output_layout == Layout::ROW_MAJOR && dw_row_supports(config.activation) &&
-         !config.bfloat16_accumulation && config.fault == InjectedFault::NONE;
+         !config.bfloat16_accumulation && numerics_in_force(config, arch) == Numerics::EXACT && config.fault == InjectedFault::NONE;
 }
 
 // The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp) only when
@@ -181,6 +181,8 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   HostProgramEntry entry;
   Conv2dPlan& plan = entry.plan;
   plan.arch = device.arch().name;
+  plan.numerics = Numerics::EXACT;
+  plan.math = chip_math_of(config);
   plan.output_in_dram = true;
   plan.host_microkernel = kernel.name;
   ParallelConfig& pc = plan.parallel;

@@ -13,7 +13,9 @@
 #include "core/block_float.hpp"
 #include "device/kernel_context.hpp"
 #include "ops/conv2d/kernels/depthwise_args.hpp"
+#include "numerics/src_unpack.hpp"
 #include "ops/conv2d/microkernels/dwconv_window.hpp"
+#include "ops/conv2d/microkernels/dwconv_window_chip.hpp"
 #include "tensor/tile_layout.hpp"
 
 namespace shardwise {
@@ -82,14 +84,33 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
   const std::uint8_t* tiles = ctx.l1_pointer<const std::uint8_t>(ctx.get_read_ptr(kWeightCb), (a.weight_tiles + a.bias_tiles) * tile_bytes);
   float* weights = ctx.l1_pointer<float>(ctx.get_write_ptr(kScratchCb), std::size_t{a.weight_tiles} * kTileElements + P);
   float* bias = weights + std::size_t{a.weight_tiles} * kTileElements;
-  for (std::uint32_t t = 0; t < a.weight_tiles; ++t) unpack_tile(tiles + t * tile_bytes, a.weights_dtype, weights + t * kTileElements);
+  // CHIP: the same scratch holds Src values (float32 bits) instead of floats.
+  const bool chip = a.numerics == Numerics::CHIP;
+  const ChipWindowShape chip_shape{K, P, ChipMath{a.math_fidelity, !a.bfloat16_accumulation}, a.input_dtype, a.output_dtype, a.activation};
+  auto* weight_src = reinterpret_cast<std::uint32_t*>(weights);
+  auto* bias_src = reinterpret_cast<std::uint32_t*>(bias);
+  for (std::uint32_t t = 0; t < a.weight_tiles; ++t) {
+    if (chip)
+      unpack_tile_to_src(std::span<const std::uint8_t>(tiles + t * tile_bytes, tile_bytes), a.weights_dtype,
+                         chip_shape.math.fp32_dest_acc, std::span<std::uint32_t>(weight_src + t * kTileElements, kTileElements));
+    else
+      unpack_tile(tiles + t * tile_bytes, a.weights_dtype, weights + t * kTileElements);
+  }
   std::fill(bias, bias + P, 0.0f);
   std::vector<float> tile(kTileElements);
+  std::vector<std::uint32_t> tile_src(kTileElements);
   for (std::uint32_t t = 0; t < a.bias_tiles; ++t) {
-    unpack_tile(tiles + (a.weight_tiles + t) * tile_bytes, a.weights_dtype, tile.data());
-    for (std::uint32_t c = 0; c < kTileWidth; ++c) bias[t * kTileWidth + c] = tile[tile_element_index(0, c)];
+    const std::uint8_t* bias_tile = tiles + (a.weight_tiles + t) * tile_bytes;
+    if (chip) {
+      unpack_tile_to_src(std::span<const std::uint8_t>(bias_tile, tile_bytes), a.weights_dtype, chip_shape.math.fp32_dest_acc, tile_src);
+      for (std::uint32_t c = 0; c < kTileWidth; ++c) bias_src[t * kTileWidth + c] = tile_src[tile_element_index(0, c)];
+    } else {
+      unpack_tile(bias_tile, a.weights_dtype, tile.data());
+      for (std::uint32_t c = 0; c < kTileWidth; ++c) bias[t * kTileWidth + c] = tile[tile_element_index(0, c)];
+    }
   }
   ctx.cb_pop_front(kWeightCb, 1);
+  std::vector<std::uint32_t> chip_products(chip ? K : 0);
 
   const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(a.input_dtype));
   const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(a.output_dtype));
@@ -100,7 +121,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
   std::vector<float> tiled(tile_row.size());
   std::uint32_t rows_in_tile_row = 0;
   // The SIMD epilogue (microkernels/dwconv_window.hpp) where it gives the same bits.
-  const bool simd_finish = !a.bfloat16_accumulation && !tile_output &&
+  const bool simd_finish = !chip && !a.bfloat16_accumulation && !tile_output &&
                            (a.output_dtype == DataType::BFLOAT16 || a.output_dtype == DataType::FLOAT32) &&
                            (a.activation == Activation::NONE || a.activation == Activation::RELU || a.activation == Activation::RELU6);
   const int simd_activation = a.activation == Activation::RELU ? 1 : a.activation == Activation::RELU6 ? 2 : 0;
@@ -111,7 +132,9 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
     const std::uint8_t* in = ctx.l1_pointer<const std::uint8_t>(ctx.get_read_ptr(kInputCb), std::size_t{count} * K * P * in_es);
     for (std::uint32_t i = 0; i < count; ++i) {
       const std::uint8_t* window = in + std::size_t{i} * K * P * in_es;
-      if (a.input_dtype == DataType::BFLOAT16)
+      if (chip)  // bias, activation and the output rounding included: acc holds the output's values
+        dw_window_chip(window, weight_src, a.bias_tiles ? bias_src : nullptr, chip_shape, chip_products.data(), acc.data());
+      else if (a.input_dtype == DataType::BFLOAT16)
         accumulate_window(reinterpret_cast<const std::uint16_t*>(window), weights, K, P, a.bfloat16_accumulation, acc.data());
       else
         accumulate_window(reinterpret_cast<const float*>(window), weights, K, P, a.bfloat16_accumulation, acc.data());
@@ -125,7 +148,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
         ctx.cb_push_back(kOutputCb, 1);
         continue;
       }
-      for (std::uint32_t c = 0; c < P; ++c) {
+      for (std::uint32_t c = 0; !chip && c < P; ++c) {
         float v = acc[c] + bias[c];
         if (a.bfloat16_accumulation) v = round_to_bfloat16(v);
         acc[c] = activate(a.activation, v);

@@ -9,6 +9,7 @@
 #include "device/kernel.hpp"
 #include "core/data_type.hpp"
 #include "device/noc_address.hpp"
+#include "numerics/math_fidelity.hpp"
 #include "tensor/tensor.hpp"
 
 namespace shardwise {
@@ -64,6 +65,8 @@ struct DepthwiseComputeArgs {
   std::uint32_t bias_tiles;
   Activation activation;
   bool bfloat16_accumulation;
+  Numerics numerics;               // CHIP: the chip's arithmetic (microkernels/dwconv_window_chip.hpp)
+  MathFidelity math_fidelity;
 };
 
 struct DepthwiseComputeCoreArgs {
