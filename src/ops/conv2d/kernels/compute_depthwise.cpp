@@ -110,7 +110,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
     }
   }
   ctx.cb_pop_front(kWeightCb, 1);
-  std::vector<std::uint32_t> chip_products(chip ? K : 0);
+  std::vector<std::uint32_t> chip_products(chip ? std::size_t{K} * kChipProductLanes : 0);
 
   const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(a.input_dtype));
   const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(a.output_dtype));

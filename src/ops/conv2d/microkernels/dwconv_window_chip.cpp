@@ -1,76 +1,409 @@
-#include "ops/conv2d/microkernels/dwconv_window_chip.hpp"
+// dw_window_chip: the chip's arithmetic (numerics/, chip-numerics.md) for a vector of
+// channels at a time, one channel per 32-bit lane, compiled for every SIMD target
+// (Highway foreach_target). Each function mirrors the scalar one named in its comment,
+// step for step in integer lanes: the same bits (tests/conv2d/test_dwconv_window_chip.cpp).
+//
+// Lane ranges that keep every step in 32 bits: a Dst significand < 2^24, a multiplier
+// term (12-bit product << 13) < 2^25, a group sum term (<= 8 x 2^12) << 13 < 2^29; an
+// alignment computes ((m << 1) + 2^d - sign) >> (d + 1) with d clamped to 30, which is 0
+// for every such m (the scalar code's "d >= 31: 0"); the signed sum of Dst and two terms
+// stays below 2^31.
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "ops/conv2d/microkernels/dwconv_window_chip.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/highway.h>
 
-#include <bit>
-#include <cmath>
 #include <cstring>
 
-#include "core/bfloat16.hpp"
-#include "numerics/fpu.hpp"
-#include "numerics/packer.hpp"
-#include "numerics/src_unpack.hpp"
+#include "ops/conv2d/microkernels/dwconv_window_chip.hpp"
 
-namespace shardwise {
-namespace {
+HWY_BEFORE_NAMESPACE();
+namespace shardwise::HWY_NAMESPACE {
+namespace hn = hwy::HWY_NAMESPACE;
 
-// Step 5 on a Dst value.
-std::uint32_t activate_dst(Activation activation, std::uint32_t dst, bool fp32_dest_acc) {
-  constexpr std::uint32_t kSix = 0x40C00000u;  // 6.0, exact in both Dst widths
-  switch (activation) {
-    case Activation::NONE: return dst;
-    case Activation::RELU: return (dst >> 31) ? 0u : dst;
-    case Activation::RELU6:
-      if (dst >> 31) return 0u;
-      return std::bit_cast<float>(dst) > 6.0f ? kSix : dst;
-    case Activation::SILU:
-    case Activation::GELU: {
-      const float x = std::bit_cast<float>(dst);
-      const float y = activation == Activation::SILU ? x / (1.0f + std::exp(-x))
-                                                     : 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-      const std::uint32_t bits = std::bit_cast<std::uint32_t>(y);
-      return fp32_dest_acc ? bits : std::uint32_t{bfloat16::from_float(y).bits} << 16;
+using DU = hn::ScalableTag<std::uint32_t>;
+using DI = hn::RebindToSigned<DU>;
+using DF = hn::RebindToFloat<DU>;
+using VU = hn::Vec<DU>;
+using VI = hn::Vec<DI>;
+
+// numerics/dst_accumulate.hpp DstTerm: sign 0/1, biased exponent (0 for a zero term), significand.
+struct VTerm {
+  VU sign;
+  VI exponent;
+  VU significand;
+};
+
+// bit_width(m) for m < 2^31, by the float exponent of pieces small enough to convert exactly.
+HWY_INLINE VI bit_width(VU m) {
+  const DU du;
+  const DI di;
+  const DF df;
+  const VU high = hn::ShiftRight<12>(m);
+  const auto width_of = [&](VU v) {  // v < 2^24: exact in float; 0 -> 0
+    const VU bits = hn::BitCast(du, hn::ConvertTo(df, hn::BitCast(di, v)));
+    return hn::Max(hn::Sub(hn::BitCast(di, hn::ShiftRight<23>(bits)), hn::Set(di, 126)), hn::Zero(di));
+  };
+  const auto use_high = hn::RebindMask(di, hn::Ne(high, hn::Zero(du)));
+  return hn::IfThenElse(use_high, hn::Add(width_of(high), hn::Set(di, 12)), width_of(m));
+}
+
+// x >> count and x << count with per-lane counts.
+HWY_INLINE VU shr(VU x, VI count) { return hn::Shr(x, hn::BitCast(DU(), count)); }
+HWY_INLINE VU shl(VU x, VI count) { return hn::Shl(x, hn::BitCast(DU(), count)); }
+
+// ((m << 1) + 2^d - bias) >> (d + 1), d = min(e - exponent, 30): the page's alignment,
+// half-up on the two's-complement value with bias = sign (terms), on the magnitude with
+// bias 0 (Dst).
+HWY_INLINE VU align(VU m, VI d, VU bias) {
+  const DI di;
+  const DU du;
+  const VI dd = hn::Min(d, hn::Set(di, 30));
+  return shr(hn::Sub(hn::Add(hn::ShiftLeft<1>(m), shl(hn::Set(du, 1u), dd)), bias), hn::Add(dd, hn::Set(di, 1)));
+}
+
+// numerics/dst_accumulate.hpp dst_accumulate, for kTerms terms.
+template <bool kFp32, int kTerms>
+HWY_INLINE VU accumulate(const VTerm* terms, VU dst) {
+  const DU du;
+  const DI di;
+  const VI dst_exponent = hn::BitCast(di, hn::And(hn::ShiftRight<23>(dst), hn::Set(du, 0xFFu)));
+  const VU dst_sign = hn::ShiftRight<31>(dst);
+  const auto dst_zero = hn::Eq(dst_exponent, hn::Zero(di));
+  VU dst_m = hn::IfThenZeroElse(hn::RebindMask(du, dst_zero), hn::Or(hn::And(dst, hn::Set(du, 0x7FFFFFu)), hn::Set(du, 0x800000u)));
+  VI e = dst_exponent;
+  for (int i = 0; i < kTerms; ++i) e = hn::Max(e, terms[i].exponent);
+
+  dst_m = align(dst_m, hn::Sub(e, dst_exponent), hn::Zero(du));
+  if constexpr (!kFp32) dst_m = hn::And(hn::Add(dst_m, hn::Set(du, 0x1000u)), hn::Set(du, ~0x1FFFu));
+  VI sum = hn::BitCast(di, dst_m);
+  sum = hn::IfThenElse(hn::RebindMask(di, hn::Eq(dst_sign, hn::Zero(du))), sum, hn::Neg(sum));
+  for (int i = 0; i < kTerms; ++i) {
+    VU m = align(terms[i].significand, hn::Sub(e, terms[i].exponent), terms[i].sign);
+    if constexpr (!kFp32) m = hn::And(hn::Sub(hn::Add(m, hn::Set(du, 0x1000u)), terms[i].sign), hn::Set(du, ~0x1FFFu));
+    const VI mi = hn::BitCast(di, m);
+    sum = hn::Add(sum, hn::IfThenElse(hn::RebindMask(di, hn::Eq(terms[i].sign, hn::Zero(du))), mi, hn::Neg(mi)));
+  }
+
+  const auto negative = hn::Lt(sum, hn::Zero(di));
+  const VU magnitude = hn::BitCast(du, hn::Abs(sum));
+  const VI width = bit_width(magnitude);
+  constexpr int kKept = kFp32 ? 24 : 8;
+  // Dropped bits round half-up on the magnitude; fewer bits than kept shift left exactly.
+  const VI drop = hn::Max(hn::Sub(width, hn::Set(di, kKept)), hn::Zero(di));
+  const VU half = hn::ShiftRight<1>(shl(hn::Set(du, 1u), drop));
+  VU m = shr(hn::Add(magnitude, half), drop);
+  const VU carry = hn::ShiftRight<kKept>(m);  // rounding carried out: one more bit
+  m = hn::Shr(m, carry);
+  m = shl(m, hn::Sub(hn::Set(di, 24), hn::Min(width, hn::Set(di, kKept))));
+  const VI exponent = hn::Add(hn::Add(e, hn::Sub(width, hn::Set(di, 24))), hn::BitCast(di, carry));
+
+  const VU sign_bit = hn::IfThenElseZero(hn::RebindMask(du, negative), hn::Set(du, 0x80000000u));
+  VU bits = hn::Or(sign_bit, hn::Or(hn::ShiftLeft<23>(hn::BitCast(du, exponent)), hn::And(m, hn::Set(du, 0x7FFFFFu))));
+  bits = hn::IfThenElse(hn::RebindMask(du, hn::Gt(exponent, hn::Set(di, 254))), hn::Or(sign_bit, hn::Set(du, 0x7F800000u)), bits);
+  const auto zero = hn::Or(hn::Or(hn::Lt(e, hn::Set(di, 1)), hn::Eq(sum, hn::Zero(di))), hn::Lt(exponent, hn::Set(di, 1)));
+  return hn::IfThenZeroElse(hn::RebindMask(du, zero), bits);
+}
+
+// numerics/fpu.hpp fpu_partial_product: the 12-bit product (not yet shifted), its sign
+// and exponent; zero lanes have product 0 and exponent 0.
+template <int kPhase>
+HWY_INLINE VTerm partial_product(VU a, VU b) {
+  const DU du;
+  const DI di;
+  const VI ea = hn::BitCast(di, hn::And(hn::ShiftRight<23>(a), hn::Set(du, 0xFFu)));
+  const VI eb = hn::BitCast(di, hn::And(hn::ShiftRight<23>(b), hn::Set(du, 0xFFu)));
+  const VU sa = hn::Or(hn::And(hn::ShiftRight<13>(a), hn::Set(du, 0x3FFu)), hn::Set(du, 0x400u));
+  const VU sb = hn::Or(hn::And(hn::ShiftRight<13>(b), hn::Set(du, 0x3FFu)), hn::Set(du, 0x400u));
+  constexpr bool kALo = kPhase & 1, kBLo = kPhase & 2;
+  const VU pa = kALo ? hn::And(hn::ShiftRight<1>(sa), hn::Set(du, 31u)) : hn::ShiftRight<6>(sa);
+  const VU pb = kBLo ? hn::ShiftLeft<3>(hn::And(sb, hn::Set(du, 15u))) : hn::ShiftRight<4>(sb);
+  const VI exponent = hn::Sub(hn::Add(ea, eb), hn::Set(di, 127 + (kALo ? 5 : 0) + (kBLo ? 7 : 0)));
+  const auto zero = hn::Or(hn::Or(hn::Eq(ea, hn::Zero(di)), hn::Eq(eb, hn::Zero(di))), hn::Lt(exponent, hn::Set(di, 1)));
+  return VTerm{hn::ShiftRight<31>(hn::Xor(a, b)), hn::IfThenZeroElse(zero, exponent),
+               hn::IfThenZeroElse(hn::RebindMask(du, zero), pa * pb)};
+}
+
+// numerics/fpu.hpp fpu_multiply (phases 0..kPhases-1 into a zeroed Dst).
+template <bool kFp32, int kPhases>
+HWY_INLINE VU multiply(VU a, VU b) {
+  VU dst = hn::Zero(DU());
+  const auto phase = [&](auto p) {
+    VTerm t = partial_product<decltype(p)::value>(a, b);
+    t.significand = hn::ShiftLeft<13>(t.significand);
+    dst = accumulate<kFp32, 1>(&t, dst);
+  };
+  phase(std::integral_constant<int, 0>());
+  if constexpr (kPhases > 1) phase(std::integral_constant<int, 1>());
+  if constexpr (kPhases > 2) phase(std::integral_constant<int, 2>());
+  if constexpr (kPhases > 3) phase(std::integral_constant<int, 3>());
+  return dst;
+}
+
+// multiply() with fp32 Dst where it needs no Dst arithmetic: with both exponent fields
+// in [1, 254] and every phase's exponent in [1, 253], each phase's term lands in Dst
+// exactly (a product of at most 10 x 11 significant bits, aligned by at most 13 places
+// that hold zeros), so the result is the float value of the phases' partial products:
+// LoFi A5*B7, HiFi2 A10*B7, HiFi3 A10*B7 + A5*(B - B7), HiFi4 A10*B (An, Bn: the operand
+// cut to n significant bits); a zero exponent field gives +0. `exact` is false in a lane
+// outside that range (the caller then runs multiply()).
+template <int kPhases>
+HWY_INLINE VU multiply_fp32_exact(VU a, VU b, hn::Mask<DU>& exact) {
+  const DU du;
+  const DI di;
+  const DF df;
+  const VI ea = hn::BitCast(di, hn::And(hn::ShiftRight<23>(a), hn::Set(du, 0xFFu)));
+  const VI eb = hn::BitCast(di, hn::And(hn::ShiftRight<23>(b), hn::Set(du, 0xFFu)));
+  const VI e0 = hn::Sub(hn::Add(ea, eb), hn::Set(di, 127));
+  constexpr int kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;  // the last phase's exponent offset
+  const auto zero = hn::Or(hn::Eq(ea, hn::Zero(di)), hn::Eq(eb, hn::Zero(di)));
+  const auto in_range = hn::And(hn::And(hn::Lt(ea, hn::Set(di, 255)), hn::Lt(eb, hn::Set(di, 255))),
+                                hn::And(hn::Gt(e0, hn::Set(di, kLowest)), hn::Lt(e0, hn::Set(di, 254))));
+  exact = hn::RebindMask(du, hn::Or(zero, in_range));
+  const auto cut = [&](VU v, std::uint32_t mask) { return hn::BitCast(df, hn::And(v, hn::Set(du, mask))); };
+  hn::Vec<DF> product;
+  if constexpr (kPhases == 1) product = hn::Mul(cut(a, 0xFFF80000u), cut(b, 0xFFFE0000u));
+  if constexpr (kPhases == 2) product = hn::Mul(cut(a, 0xFFFFC000u), cut(b, 0xFFFE0000u));
+  if constexpr (kPhases == 3)
+    product = hn::Add(hn::Mul(cut(a, 0xFFFFC000u), cut(b, 0xFFFE0000u)),
+                      hn::Mul(cut(a, 0xFFF80000u), hn::Sub(hn::BitCast(df, b), cut(b, 0xFFFE0000u))));
+  if constexpr (kPhases == 4) product = hn::Mul(cut(a, 0xFFFFC000u), hn::BitCast(df, b));
+  return hn::IfThenZeroElse(hn::RebindMask(du, zero), hn::BitCast(du, product));
+}
+
+// The reduce with SrcB = 1.0 (B.hi = 64, B.lo = 0): phase 0 multiplies A.hi by 64 at
+// A's exponent, phase 1 A.lo by 64 at A's exponent - 5 (a zero term from exponent 5
+// down), phases 2 and 3 multiply by 0 at A's exponent - 7 and - 12. So one row's two
+// products and one alignment distance serve both phases with work, and the zero phases
+// only need their group exponents.
+struct ReduceRow {
+  VU hi, lo;    // A.hi * 64, A.lo * 64 (0 where the phase's term is zero)
+  VI exponent;  // A's exponent field (0 for a zero row)
+  VU sign;
+};
+
+HWY_INLINE ReduceRow reduce_row(VU a) {
+  const DU du;
+  const DI di;
+  const VI ea = hn::BitCast(di, hn::And(hn::ShiftRight<23>(a), hn::Set(du, 0xFFu)));
+  const auto zero = hn::RebindMask(du, hn::Eq(ea, hn::Zero(di)));
+  const auto lo_zero = hn::RebindMask(du, hn::Lt(ea, hn::Set(di, 6)));
+  const VU sa = hn::Or(hn::And(hn::ShiftRight<13>(a), hn::Set(du, 0x3FFu)), hn::Set(du, 0x400u));
+  return ReduceRow{hn::IfThenZeroElse(zero, hn::ShiftLeft<6>(hn::ShiftRight<6>(sa))),
+                   hn::IfThenZeroElse(lo_zero, hn::ShiftLeft<6>(hn::And(hn::ShiftRight<1>(sa), hn::Set(du, 31u)))), ea,
+                   hn::ShiftRight<31>(a)};
+}
+
+// A group exponent minus a phase's offset; 0 (a zero term) when that is not positive.
+HWY_INLINE VI phase_exponent(VI group_exponent, int offset) {
+  const DI di;
+  const VI e = hn::Sub(group_exponent, hn::Set(di, offset));
+  return hn::IfThenElseZero(hn::Gt(e, hn::Zero(di)), e);
+}
+
+HWY_INLINE VTerm term_of_sum(VI sum, VI exponent) {
+  const DU du;
+  const DI di;
+  return VTerm{hn::IfThenElseZero(hn::RebindMask(du, hn::Lt(sum, hn::Zero(di))), hn::Set(du, 1u)), exponent,
+               hn::ShiftLeft<13>(hn::BitCast(du, hn::Abs(sum)))};
+}
+
+// numerics/fpu.hpp fpu_group_sum with SrcB = 1.0 for `rows` (0..8) rows: the terms of
+// phases 0 and 1 (each product aligned to the group's largest exponent on the 12-bit
+// grid, ties away from zero, signed and summed) and the group's exponent field.
+struct GroupTerms {
+  VTerm phase0, phase1;
+  VI exponent;
+};
+
+HWY_INLINE GroupTerms group_sums(const ReduceRow* row, int rows) {
+  const DU du;
+  const DI di;
+  VI e = hn::Zero(di);
+  for (int r = 0; r < rows; ++r) e = hn::Max(e, row[r].exponent);
+  VI sum0 = hn::Zero(di), sum1 = hn::Zero(di);
+  for (int r = 0; r < rows; ++r) {
+    // The distance to the group's exponent is the same in both phases (a row whose
+    // phase-1 term is zero has lo = 0 and adds 0 at any distance).
+    const VI d = hn::Sub(e, row[r].exponent);
+    const auto positive = hn::RebindMask(di, hn::Eq(row[r].sign, hn::Zero(du)));
+    const VI a0 = hn::BitCast(di, align(row[r].hi, d, hn::Zero(du)));
+    const VI a1 = hn::BitCast(di, align(row[r].lo, d, hn::Zero(du)));
+    sum0 = hn::Add(sum0, hn::IfThenElse(positive, a0, hn::Neg(a0)));
+    sum1 = hn::Add(sum1, hn::IfThenElse(positive, a1, hn::Neg(a1)));
+  }
+  return GroupTerms{term_of_sum(sum0, e), term_of_sum(sum1, phase_exponent(e, 5)), e};
+}
+
+// A phase whose products are all 0 (2 and 3): its two group terms are zeros that still
+// set the alignment exponent. They change Dst only where Dst is not zero and a group
+// exponent exceeds Dst's (Dst is then rounded to the coarser grid); elsewhere the
+// accumulation returns Dst unchanged, so it runs only when some lane needs it.
+template <bool kFp32>
+HWY_INLINE VU zero_phase(const GroupTerms& lower, const GroupTerms& upper, int offset, VU dst) {
+  const DU du;
+  const DI di;
+  const VTerm zeros[2] = {VTerm{hn::Zero(du), phase_exponent(lower.exponent, offset), hn::Zero(du)},
+                          VTerm{hn::Zero(du), phase_exponent(upper.exponent, offset), hn::Zero(du)}};
+  const VI dst_exponent = hn::BitCast(di, hn::And(hn::ShiftRight<23>(dst), hn::Set(du, 0xFFu)));
+  const auto changes = hn::And(hn::Gt(dst_exponent, hn::Zero(di)),
+                               hn::Gt(hn::Max(zeros[0].exponent, zeros[1].exponent), dst_exponent));
+  if (HWY_LIKELY(hn::AllFalse(di, changes))) return dst;
+  return accumulate<kFp32, 2>(zeros, dst);
+}
+
+// numerics/fpu.hpp fpu_reduce_rows with SrcB = 1.0: faces of 16 rows, two groups of 8,
+// the phases of each face in order.
+template <bool kFp32, int kPhases>
+HWY_INLINE VU reduce(const std::uint32_t* products, int K, std::size_t N) {
+  const DU du;
+  VU dst = hn::Zero(du);
+  for (int first = 0; first < K; first += 16) {
+    const int rows = K - first < 16 ? K - first : 16;
+    const int lower_rows = rows < 8 ? rows : 8;
+    ReduceRow face[16];
+    for (int r = 0; r < rows; ++r) face[r] = reduce_row(hn::LoadU(du, products + static_cast<std::size_t>(first + r) * N));
+    const GroupTerms lower = group_sums(face, lower_rows), upper = group_sums(face + lower_rows, rows - lower_rows);
+    const VTerm phase0[2] = {lower.phase0, upper.phase0};
+    dst = accumulate<kFp32, 2>(phase0, dst);
+    if constexpr (kPhases > 1) {
+      const VTerm phase1[2] = {lower.phase1, upper.phase1};
+      dst = accumulate<kFp32, 2>(phase1, dst);
     }
+    if constexpr (kPhases > 2) dst = zero_phase<kFp32>(lower, upper, 7, dst);
+    if constexpr (kPhases > 3) dst = zero_phase<kFp32>(lower, upper, 12, dst);
   }
   return dst;
 }
 
-template <typename Load>
-void window_chip(Load load, const std::uint32_t* weights, const std::uint32_t* bias, const ChipWindowShape& s,
-                 std::uint32_t* products, float* out) {
-  const std::uint32_t K = s.kernel_positions, P = s.channels;
-  const bool fp32 = s.math.fp32_dest_acc;
-  const bool bf16_products = s.input_dtype != DataType::FLOAT32;
-  for (std::uint32_t c = 0; c < P; ++c) {
-    for (std::uint32_t k = 0; k < K; ++k) {
-      const std::size_t i = std::size_t{k} * P + c;
-      const std::uint32_t dst = fpu_multiply(load(i), weights[i], s.math);
-      products[k] = bf16_products ? src_from_bfloat16(pack_to_bfloat16(dst)) : src_from_float32(pack_to_float32(dst), fp32);
+// numerics/packer.hpp pack_to_bfloat16, as float32 bits (low half zero).
+HWY_INLINE VU pack_bfloat16_bits(VU dst) {
+  const DU du;
+  const VU sign = hn::And(dst, hn::Set(du, 0x80000000u));
+  const VU magnitude = hn::And(dst, hn::Set(du, 0x7FFFFFFFu));
+  VU rounded = hn::And(hn::Add(magnitude, hn::Set(du, 0x8000u)), hn::Set(du, 0xFFFF0000u));
+  rounded = hn::IfThenElse(hn::Gt(magnitude, hn::Set(du, 0x7F800000u)), hn::Set(du, 0x7F800000u), rounded);  // NaN -> infinity
+  const auto tiny = hn::Eq(hn::And(rounded, hn::Set(du, 0x7F800000u)), hn::Zero(du));
+  return hn::IfThenZeroElse(tiny, hn::Or(sign, rounded));
+}
+
+// numerics/src_unpack.hpp src_from_float32.
+template <bool kFp32>
+HWY_INLINE VU src_from_float32(VU bits) {
+  const DU du;
+  const auto tiny = hn::Eq(hn::And(bits, hn::Set(du, 0x7F800000u)), hn::Zero(du));
+  return hn::IfThenElse(tiny, hn::And(bits, hn::Set(du, 0x80000000u)), hn::And(bits, hn::Set(du, kFp32 ? 0xFFFFE000u : 0xFFFF0000u)));
+}
+
+HWY_INLINE VU load_activation(const std::uint16_t* x, std::size_t i) {
+  const DU du;
+  return hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(hn::Rebind<std::uint16_t, DU>(), x + i)));
+}
+
+// Steps 1-6 of dwconv_window_chip.hpp for channels [c, c + N).
+template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
+HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, std::uint32_t K,
+                             std::uint32_t P, std::size_t c, std::uint32_t* products, float* out) {
+  const DU du;
+  const DI di;
+  const std::size_t N = hn::Lanes(du);
+  for (std::uint32_t k = 0; k < K; ++k) {
+    const std::size_t i = std::size_t{k} * P + c;
+    VU a;
+    if constexpr (kBf16In) {
+      a = load_activation(static_cast<const std::uint16_t*>(window), i);
+    } else {
+      a = src_from_float32<kFp32>(hn::BitCast(du, hn::LoadU(DF(), static_cast<const float*>(window) + i)));
     }
-    std::uint32_t dst = fpu_reduce_rows(products, static_cast<int>(K), kSrcOne, s.math, 0);
-    if (bias) dst = fpu_add(dst, bias[c], fp32);
-    dst = activate_dst(s.activation, dst, fp32);
-    out[c] = s.output_dtype == DataType::BFLOAT16 ? bfloat16{pack_to_bfloat16(dst)}.to_float()
-                                                  : std::bit_cast<float>(pack_to_float32(dst));
+    const VU b = hn::LoadU(du, w + i);
+    VU dst;
+    if constexpr (kFp32) {
+      hn::Mask<DU> exact;
+      dst = multiply_fp32_exact<kPhases>(a, b, exact);
+      if (HWY_UNLIKELY(!hn::AllTrue(du, exact))) dst = multiply<kFp32, kPhases>(a, b);
+    } else {
+      dst = multiply<kFp32, kPhases>(a, b);
+    }
+    hn::StoreU(kBf16In ? pack_bfloat16_bits(dst) : src_from_float32<kFp32>(dst), du, products + std::size_t{k} * N);
+  }
+  VU dst = reduce<kFp32, kPhases>(products, static_cast<int>(K), N);
+  if (bias) {  // numerics/fpu.hpp fpu_add
+    const VU b = hn::LoadU(du, bias + c);
+    const VI eb = hn::BitCast(di, hn::And(hn::ShiftRight<23>(b), hn::Set(du, 0xFFu)));
+    const auto b_zero = hn::RebindMask(du, hn::Eq(eb, hn::Zero(di)));
+    const VTerm t{hn::ShiftRight<31>(b), eb,
+                  hn::IfThenZeroElse(b_zero, hn::Or(hn::And(b, hn::Set(du, 0x7FFFFFu)), hn::Set(du, 0x800000u)))};
+    dst = accumulate<kFp32, 1>(&t, dst);
+  }
+  if constexpr (kAct != 0) {  // relu, relu6 (a Dst value is never NaN or -0)
+    dst = hn::IfThenZeroElse(hn::RebindMask(du, hn::Lt(hn::BitCast(di, dst), hn::Zero(di))), dst);
+    if constexpr (kAct == 2) dst = hn::BitCast(du, hn::Min(hn::BitCast(di, dst), hn::Set(di, 0x40C00000)));  // positive floats order as integers
+  }
+  if constexpr (kBf16Out) dst = pack_bfloat16_bits(dst);
+  hn::StoreU(hn::BitCast(DF(), dst), DF(), out + c);
+}
+
+template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
+void WindowTyped(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
+                 std::uint32_t* products, float* out) {
+  const std::size_t N = hn::Lanes(DU());
+  for (std::size_t c = 0; c + N <= s.channels; c += N)
+    window_lanes<kFp32, kPhases, kBf16In, kAct, kBf16Out>(window, w, bias, s.kernel_positions, s.channels, c, products, out);
+}
+
+using WindowFn = void (*)(const void*, const std::uint32_t*, const std::uint32_t*, const ChipWindowShape&, std::uint32_t*, float*);
+
+template <bool kFp32, int kPhases, bool kBf16In, int kAct>
+WindowFn pick_out(bool bf16_out) {
+  return bf16_out ? &WindowTyped<kFp32, kPhases, kBf16In, kAct, true> : &WindowTyped<kFp32, kPhases, kBf16In, kAct, false>;
+}
+template <bool kFp32, int kPhases, bool kBf16In>
+WindowFn pick_act(int act, bool bf16_out) {
+  return act == 2 ? pick_out<kFp32, kPhases, kBf16In, 2>(bf16_out)
+         : act == 1 ? pick_out<kFp32, kPhases, kBf16In, 1>(bf16_out)
+                    : pick_out<kFp32, kPhases, kBf16In, 0>(bf16_out);
+}
+template <bool kFp32, int kPhases>
+WindowFn pick_in(bool bf16_in, int act, bool bf16_out) {
+  return bf16_in ? pick_act<kFp32, kPhases, true>(act, bf16_out) : pick_act<kFp32, kPhases, false>(act, bf16_out);
+}
+template <bool kFp32>
+WindowFn pick_phases(int phases, bool bf16_in, int act, bool bf16_out) {
+  switch (phases) {
+    case 1: return pick_in<kFp32, 1>(bf16_in, act, bf16_out);
+    case 2: return pick_in<kFp32, 2>(bf16_in, act, bf16_out);
+    case 3: return pick_in<kFp32, 3>(bf16_in, act, bf16_out);
+    default: return pick_in<kFp32, 4>(bf16_in, act, bf16_out);
   }
 }
 
-}  // namespace
+// The lanes' share: whole vectors of channels with none, relu or relu6; returns the
+// channels done (the caller's scalar code takes the rest).
+std::uint32_t Window(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
+                     std::uint32_t* products, float* out) {
+  const std::size_t N = hn::Lanes(DU());
+  if (N > kChipProductLanes) return 0;
+  const int act = s.activation == Activation::RELU ? 1 : s.activation == Activation::RELU6 ? 2 : s.activation == Activation::NONE ? 0 : -1;
+  if (act < 0) return 0;
+  const int phases = fidelity_phases(s.math.fidelity);
+  const bool bf16_in = s.input_dtype != DataType::FLOAT32, bf16_out = s.output_dtype == DataType::BFLOAT16;
+  const WindowFn fn = s.math.fp32_dest_acc ? pick_phases<true>(phases, bf16_in, act, bf16_out)
+                                           : pick_phases<false>(phases, bf16_in, act, bf16_out);
+  fn(window, w, bias, s, products, out);
+  return static_cast<std::uint32_t>(s.channels / N * N);
+}
+
+}  // namespace shardwise::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace shardwise {
+HWY_EXPORT(Window);
 
 void dw_window_chip(const void* window, const std::uint32_t* weights, const std::uint32_t* bias, const ChipWindowShape& shape,
                     std::uint32_t* products, float* out) {
-  if (shape.input_dtype == DataType::FLOAT32) {
-    const auto* x = static_cast<const std::uint8_t*>(window);
-    const bool fp32 = shape.math.fp32_dest_acc;
-    window_chip(
-        [x, fp32](std::size_t i) {
-          std::uint32_t bits;
-          std::memcpy(&bits, x + 4 * i, 4);
-          return src_from_float32(bits, fp32);
-        },
-        weights, bias, shape, products, out);
-  } else {
-    const auto* x = static_cast<const std::uint16_t*>(window);
-    window_chip([x](std::size_t i) { return src_from_bfloat16(x[i]); }, weights, bias, shape, products, out);
-  }
+  const std::uint32_t done = HWY_DYNAMIC_DISPATCH(Window)(window, weights, bias, shape, products, out);
+  if (done < shape.channels) dw_window_chip_scalar(window, weights, bias, shape, products, out, done);
 }
-
 }  // namespace shardwise
+#endif

@@ -31,7 +31,15 @@ struct ChipWindowShape {
 // weights: K*P Src values (numerics/src_unpack.hpp), w[k*P + c]; bias: P Src values or
 // null. out[c]: the packed output's value (exactly representable in the output dtype).
 // products: scratch for K values.
+// products: scratch for K * 64 values. SIMD across channels (Highway's best target,
+// dwconv_window_chip.cpp), the same bits as dw_window_chip_scalar.
 void dw_window_chip(const void* window, const std::uint32_t* weights, const std::uint32_t* bias, const ChipWindowShape& shape,
                     std::uint32_t* products, float* out);
+inline constexpr std::uint32_t kChipProductLanes = 64;  // products scratch: K * kChipProductLanes values
+
+// One channel at a time through numerics/ (the definition the SIMD kernels match), for
+// channels [first_channel, P).
+void dw_window_chip_scalar(const void* window, const std::uint32_t* weights, const std::uint32_t* bias,
+                           const ChipWindowShape& shape, std::uint32_t* products, float* out, std::uint32_t first_channel = 0);
 
 }  // namespace shardwise
