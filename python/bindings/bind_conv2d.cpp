@@ -60,6 +60,7 @@ struct Conv2dOutput {
   std::size_t slices = 1;
   std::uint32_t channel_passes = 1;
   std::uint32_t num_cores = 0;
+  std::string numerics;  // the arithmetic in force, e.g. "chip (hifi4, fp32 Dst)"
 };
 
 Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, std::optional<TensorHandle> bias,
@@ -99,7 +100,8 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
                    .reason = pc.reason,
                    .slices = result.plan.slices.size(),
                    .channel_passes = pc.channel_passes,
-                   .num_cores = pc.num_cores()};
+                   .num_cores = pc.num_cores(),
+                   .numerics = result.plan.numerics_summary()};
   out.weight.prepared = PreparedRole::CONV_WEIGHTS;
   out.weight.weight_layout = result.prepared.layout;
   if (result.prepared.bias) {
@@ -227,7 +229,20 @@ void bind_conv2d(py::module_& m) {
       .def_readwrite("output_dtype", &Conv2dConfig::output_dtype)
       .def_readwrite("activation", &Conv2dConfig::activation)
       .def_readwrite("output_layout", &Conv2dConfig::output_layout)
-      .def_readwrite("bfloat16_accumulation", &Conv2dConfig::bfloat16_accumulation);
+      .def_readwrite("bfloat16_accumulation", &Conv2dConfig::bfloat16_accumulation)
+      .def_property(
+          "numerics",  // None (the arch's default), "chip" or "exact"
+          [](const Conv2dConfig& c) -> std::optional<std::string> {
+            if (!c.numerics) return std::nullopt;
+            return std::string(to_string(*c.numerics));
+          },
+          [](Conv2dConfig& c, const std::optional<std::string>& name) {
+            c.numerics = name ? std::optional<Numerics>(parse_numerics(*name)) : std::nullopt;
+          })
+      .def_property(
+          "math_fidelity",  // "lofi", "hifi2", "hifi3", "hifi4"
+          [](const Conv2dConfig& c) { return std::string(to_string(c.math_fidelity)); },
+          [](Conv2dConfig& c, const std::string& name) { c.math_fidelity = parse_math_fidelity(name); });
 
   py::class_<Conv2dOutput>(m, "Conv2dOutput", "What one conv2d call returned and how it ran.")
       .def_readonly("output", &Conv2dOutput::output)
@@ -241,7 +256,8 @@ void bind_conv2d(py::module_& m) {
       .def_readonly("reason", &Conv2dOutput::reason)
       .def_readonly("slices", &Conv2dOutput::slices)
       .def_readonly("channel_passes", &Conv2dOutput::channel_passes)
-      .def_readonly("num_cores", &Conv2dOutput::num_cores);
+      .def_readonly("num_cores", &Conv2dOutput::num_cores)
+      .def_readonly("numerics", &Conv2dOutput::numerics);
 
   m.def("conv2d", &run_conv2d, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("device"), py::arg("params"),
         py::arg("config"), "Depthwise conv2d on the device model (see shardwise.conv2d).");

@@ -28,9 +28,11 @@ from ._shardwise import (
     tile_size,
 )
 from .conv2d import (
+    BlackholeComputeKernelConfig,
     Conv2dConfig,
     MathFidelity,
     WormholeComputeKernelConfig,
+    compare_numerics,
     conv2d,
     init_device_compute_kernel_config,
     prepare_conv_bias,

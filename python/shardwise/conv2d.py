@@ -24,18 +24,39 @@ _SHARD_LAYOUTS = (
 
 
 class MathFidelity(enum.Enum):
+    """Multiplier passes per product (chip-numerics.md section 2): LoFi keeps 5 x 7
+    significant bits, HiFi2 10 x 7, HiFi3 adds 5 x the low 4 bits, HiFi4 10 x 11."""
+
     LoFi = 0
     HiFi2 = 2
     HiFi3 = 3
     HiFi4 = 4
 
 
+_FIDELITY_NAMES = {MathFidelity.LoFi: "lofi", MathFidelity.HiFi2: "hifi2", MathFidelity.HiFi3: "hifi3",
+                   MathFidelity.HiFi4: "hifi4"}
+
+
+def _fidelity_name(value):
+    if isinstance(value, MathFidelity):
+        return _FIDELITY_NAMES[value]
+    if isinstance(value, str) and value.lower() in _FIDELITY_NAMES.values():
+        return value.lower()
+    name = getattr(value, "name", None)  # another module's MathFidelity enum (e.g. ttnn's)
+    if isinstance(name, str) and name.lower() in _FIDELITY_NAMES.values():
+        return name.lower()
+    raise ValueError(f"math_fidelity {value!r} must be a MathFidelity (LoFi, HiFi2, HiFi3, HiFi4) or its name")
+
+
 @dataclass
 class WormholeComputeKernelConfig:
-    """The compute kernel options of TT-NN. fp32_dest_acc_en=False makes the model
-    accumulate in bfloat16, as the chip does without fp32 accumulation. The math
-    fidelity and the other options are accepted for compatibility: the model multiplies
-    exactly (as HiFi4) and they do not change its results."""
+    """The compute kernel options of TT-NN, honoured as the chip does with numerics
+    "chip" (the default on wormhole_b0 and blackhole): math_fidelity sets the multiplier
+    passes, fp32_dest_acc_en=False makes Dst bfloat16 (every accumulation rounds to 8
+    significant bits). With numerics "exact" (the host preset's default) the model
+    computes in float32 and only fp32_dest_acc_en=False changes it (sums rounded to
+    bfloat16). math_approx_mode, packer_l1_acc and dst_full_sync_en tune the chip's
+    kernels and are accepted without effect (the model's silu and gelu are float32)."""
 
     math_fidelity: MathFidelity = MathFidelity.HiFi4
     math_approx_mode: bool = False
@@ -44,11 +65,16 @@ class WormholeComputeKernelConfig:
     dst_full_sync_en: bool = False
 
 
+BlackholeComputeKernelConfig = WormholeComputeKernelConfig
+
+
 def init_device_compute_kernel_config(
-    arch=None, math_fidelity=MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=False
+    arch=None, math_fidelity=MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=False,
+    dst_full_sync_en=False
 ):
     """A WormholeComputeKernelConfig, as ttnn.init_device_compute_kernel_config."""
-    return WormholeComputeKernelConfig(math_fidelity, math_approx_mode, fp32_dest_acc_en, packer_l1_acc)
+    _fidelity_name(math_fidelity)
+    return WormholeComputeKernelConfig(math_fidelity, math_approx_mode, fp32_dest_acc_en, packer_l1_acc, dst_full_sync_en)
 
 
 @dataclass
@@ -66,9 +92,11 @@ class Conv2dConfig:
     core_grid + override_sharding_config: run on exactly these cores (a CoreRangeSet
         starting at core (0, 0); HEIGHT/WIDTH take its cores row by row).
     num_cores: HEIGHT/WIDTH on exactly this many cores (a shardwise extension).
-    bfloat16_accumulation: accumulate in bfloat16 like the chip without fp32 dest
-        accumulation (a shardwise extension; also set by compute_config's
-        fp32_dest_acc_en=False).
+    bfloat16_accumulation: bf16 Dst, the chip without fp32 dest accumulation (a
+        shardwise extension; also set by compute_config's fp32_dest_acc_en=False).
+    numerics: None (the arch's default: "chip" on wormhole_b0 and blackhole, "exact" on
+        host), "chip" (the chip's arithmetic, chip-numerics.md, at compute_config's math
+        fidelity) or "exact" (float32 products and sums). A shardwise extension.
 
     Accepted for compatibility, without effect on results: deallocate_activation frees
     the input device tensor after the conv; act_block_h_override, act_block_w_div,
@@ -86,6 +114,7 @@ class Conv2dConfig:
     override_sharding_config: bool = False
     num_cores: object = None
     bfloat16_accumulation: bool = False
+    numerics: object = None
     deallocate_activation: bool = False
     act_block_h_override: int = 0
     act_block_w_div: int = 1
@@ -208,10 +237,16 @@ def _config(config, compute_config, dtype):
         _core_grid(config, core)
     accumulate_bf16 = bool(config.bfloat16_accumulation)
     if compute_config is not None:
-        if not hasattr(compute_config, "fp32_dest_acc_en"):
-            raise ValueError(f"compute_config {compute_config!r} has no fp32_dest_acc_en")
+        if not hasattr(compute_config, "fp32_dest_acc_en") or not hasattr(compute_config, "math_fidelity"):
+            raise ValueError(f"compute_config {compute_config!r} must have math_fidelity and fp32_dest_acc_en "
+                             "(shardwise.init_device_compute_kernel_config makes one)")
         accumulate_bf16 = accumulate_bf16 or not compute_config.fp32_dest_acc_en
+        core.math_fidelity = _fidelity_name(compute_config.math_fidelity)
     core.bfloat16_accumulation = accumulate_bf16
+    if config.numerics is not None:
+        if config.numerics not in ("chip", "exact"):
+            raise ValueError(f"Conv2dConfig.numerics {config.numerics!r} must be None (the arch's default), 'chip' or 'exact'")
+        core.numerics = config.numerics
     if dtype is not None:
         core.output_dtype = as_dtype(dtype, "dtype")
     return config, core
@@ -263,7 +298,8 @@ def conv2d(
     kernel_size, stride, dilation: int or (h, w). padding: int, (h, w) or
         (top, bottom, left, right). groups must equal in_channels == out_channels.
     conv_config: a Conv2dConfig (sharding, weights dtype, activation, output layout).
-    compute_config: fp32_dest_acc_en=False accumulates in bfloat16 like the chip.
+    compute_config: math_fidelity and fp32_dest_acc_en, as the chip uses them (see
+        WormholeComputeKernelConfig and Conv2dConfig.numerics).
     memory_config: where to place the output (default: sharded as the work ran, or
         DRAM interleaved when the layer ran in slices).
     dtype: output dtype (bfloat16 or float32; default: the input's).
@@ -273,7 +309,8 @@ def conv2d(
     Returns the output tensor [1, 1, N*out_height*out_width, C]; then [out_height,
     out_width] if return_output_dim; then [prepared_weight, prepared_bias] if
     return_weights_and_bias (pass them to a later call in place of the host tensors);
-    then the run's plan (shard layout, grid, slices, reason, plan text) if return_plan.
+    then the run's plan (shard layout, grid, slices, reason, numerics, plan text) if
+    return_plan.
     """
     del slice_config
     _check_tensor(input_tensor, "input_tensor")
@@ -378,3 +415,34 @@ def unprepare_conv_bias(prepared_bias):
     """The host [1, 1, 1, C] float32 bias a prepared bias tensor holds (after rounding)."""
     _check_tensor(prepared_bias, "prepared_bias")
     return _shardwise.unprepare_conv_bias(prepared_bias)
+
+
+def compare_numerics(golden, **conv2d_kwargs):
+    """What the chip's arithmetic costs: runs conv2d(**conv2d_kwargs) as configured and
+    again with Conv2dConfig.numerics = "exact", and compares both outputs with `golden`
+    (the expected output in NCHW, as torch.nn.functional.conv2d returns it).
+
+    Returns {"numerics": the numerics in force (e.g. "chip (lofi, fp32 Dst)"),
+    "chip": compare(...), "exact": compare(...)} where each compare() holds pcc,
+    max_abs_err, norm_max_err and nonfinite counts. With exact numerics in force both
+    entries describe the same arithmetic."""
+    import dataclasses
+
+    import numpy as np
+
+    from .metrics import _as_array, compare
+
+    for name in ("return_output_dim", "return_weights_and_bias", "return_plan"):
+        conv2d_kwargs.pop(name, None)
+    output, (out_h, out_w), plan = conv2d(**conv2d_kwargs, return_output_dim=True, return_plan=True)
+    config = conv2d_kwargs.get("conv_config") or Conv2dConfig()
+    exact_kwargs = dict(conv2d_kwargs, conv_config=dataclasses.replace(config, numerics="exact", deallocate_activation=False))
+    exact_output = conv2d(**exact_kwargs)
+    n, c = conv2d_kwargs["batch_size"], conv2d_kwargs["out_channels"]
+    expected = _as_array(golden)
+    if expected.size != n * c * out_h * out_w:
+        raise ValueError(f"golden holds {expected.size} values; the output [N, C, Ho, Wo] = [{n}, {c}, {out_h}, {out_w}] "
+                         f"needs {n * c * out_h * out_w}")
+    expected = expected.reshape(n, c, out_h, out_w).transpose(0, 2, 3, 1)  # NCHW -> the output's NHWC order
+    as_nhwc = lambda t: np.asarray(_as_array(t)).reshape(n, out_h, out_w, c)
+    return {"numerics": plan.numerics, "chip": compare(expected, as_nhwc(output)), "exact": compare(expected, as_nhwc(exact_output))}
