@@ -63,7 +63,8 @@ TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBit) {
             std::vector<std::uint32_t> products(std::size_t{K} * kChipProductLanes);
             std::vector<float> want(P), got(P);
             dw_window_chip_scalar(window, w.data(), with_bias ? bias.data() : nullptr, shape, products.data(), want.data());
-            dw_window_chip(window, w.data(), with_bias ? bias.data() : nullptr, shape, products.data(), got.data());
+            const ChipWeightTable table = make_chip_weight_table(w.data(), w.size(), shape.math);
+            dw_window_chip(window, w.data(), with_bias ? bias.data() : nullptr, shape, table, products.data(), got.data());
             for (std::uint32_t c = 0; c < P; ++c)
               ASSERT_EQ(std::bit_cast<std::uint32_t>(got[c]), std::bit_cast<std::uint32_t>(want[c]))
                   << "channel " << c << " of " << P << ", K " << K << ", " << to_string(f) << (fp32_dst ? " fp32" : " bf16")

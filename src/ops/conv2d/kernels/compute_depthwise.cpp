@@ -111,6 +111,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
   }
   ctx.cb_pop_front(kWeightCb, 1);
   std::vector<std::uint32_t> chip_products(chip ? std::size_t{K} * kChipProductLanes : 0);
+  const ChipWeightTable chip_table = chip ? make_chip_weight_table(weight_src, std::size_t{K} * P, chip_shape.math) : ChipWeightTable{};
 
   const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(a.input_dtype));
   const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(a.output_dtype));
@@ -133,7 +134,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
     for (std::uint32_t i = 0; i < count; ++i) {
       const std::uint8_t* window = in + std::size_t{i} * K * P * in_es;
       if (chip)  // bias, activation and the output rounding included: acc holds the output's values
-        dw_window_chip(window, weight_src, a.bias_tiles ? bias_src : nullptr, chip_shape, chip_products.data(), acc.data());
+        dw_window_chip(window, weight_src, a.bias_tiles ? bias_src : nullptr, chip_shape, chip_table, chip_products.data(), acc.data());
       else if (a.input_dtype == DataType::BFLOAT16)
         accumulate_window(reinterpret_cast<const std::uint16_t*>(window), weights, K, P, a.bfloat16_accumulation, acc.data());
       else

@@ -13,6 +13,7 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <bit>
 #include <cstring>
 
 #include "ops/conv2d/microkernels/dwconv_window_chip.hpp"
@@ -145,30 +146,31 @@ HWY_INLINE VU multiply(VU a, VU b) {
 // exactly (a product of at most 10 x 11 significant bits, aligned by at most 13 places
 // that hold zeros), so the result is the float value of the phases' partial products:
 // LoFi A5*B7, HiFi2 A10*B7, HiFi3 A10*B7 + A5*(B - B7), HiFi4 A10*B (An, Bn: the operand
-// cut to n significant bits); a zero exponent field gives +0. `exact` is false in a lane
-// outside that range (the caller then runs multiply()).
+// cut to n significant bits). The weight's cut comes precomputed (ChipWeightTable).
+// Whether a lane is exact is read off the float product: its exponent field is e0 or
+// e0 + 1 (e0 = Ea + Eb - 127), so one in [lowest + 2, 253] proves the range (lowest:
+// the last phase's exponent offset); a product of 0 is the chip's +0 too (a zero
+// operand, a zero weight, or every phase below exponent 1). A zero activation is
+// forced to 0 first (its mantissa bits may not be zero). Infinity and NaN products fall
+// outside the range. The caller runs multiply() where a lane is not exact.
 template <int kPhases>
-HWY_INLINE VU multiply_fp32_exact(VU a, VU b, hn::Mask<DU>& exact) {
+HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, hn::Mask<DU>& exact) {
   const DU du;
-  const DI di;
   const DF df;
-  const VI ea = hn::BitCast(di, hn::And(hn::ShiftRight<23>(a), hn::Set(du, 0xFFu)));
-  const VI eb = hn::BitCast(di, hn::And(hn::ShiftRight<23>(b), hn::Set(du, 0xFFu)));
-  const VI e0 = hn::Sub(hn::Add(ea, eb), hn::Set(di, 127));
-  constexpr int kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;  // the last phase's exponent offset
-  const auto zero = hn::Or(hn::Eq(ea, hn::Zero(di)), hn::Eq(eb, hn::Zero(di)));
-  const auto in_range = hn::And(hn::And(hn::Lt(ea, hn::Set(di, 255)), hn::Lt(eb, hn::Set(di, 255))),
-                                hn::And(hn::Gt(e0, hn::Set(di, kLowest)), hn::Lt(e0, hn::Set(di, 254))));
-  exact = hn::RebindMask(du, hn::Or(zero, in_range));
-  const auto cut = [&](VU v, std::uint32_t mask) { return hn::BitCast(df, hn::And(v, hn::Set(du, mask))); };
-  hn::Vec<DF> product;
-  if constexpr (kPhases == 1) product = hn::Mul(cut(a, 0xFFF80000u), cut(b, 0xFFFE0000u));
-  if constexpr (kPhases == 2) product = hn::Mul(cut(a, 0xFFFFC000u), cut(b, 0xFFFE0000u));
+  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
+  const auto b = hn::BitCast(df, hn::LoadU(du, table + i));
+  const auto a_cut = hn::BitCast(df, hn::And(a, hn::Set(du, kPhases == 1 ? 0xFFF80000u : 0xFFFFC000u)));
+  auto product = hn::Mul(a_cut, b);
   if constexpr (kPhases == 3)
-    product = hn::Add(hn::Mul(cut(a, 0xFFFFC000u), cut(b, 0xFFFE0000u)),
-                      hn::Mul(cut(a, 0xFFF80000u), hn::Sub(hn::BitCast(df, b), cut(b, 0xFFFE0000u))));
-  if constexpr (kPhases == 4) product = hn::Mul(cut(a, 0xFFFFC000u), hn::BitCast(df, b));
-  return hn::IfThenZeroElse(hn::RebindMask(du, zero), hn::BitCast(du, product));
+    product = hn::Add(product, hn::Mul(hn::BitCast(df, hn::And(a, hn::Set(du, 0xFFF80000u))),
+                                       hn::BitCast(df, hn::LoadU(du, table + count + i))));
+  const auto a_zero = hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du));
+  const VU bits = hn::IfThenZeroElse(a_zero, hn::BitCast(du, product));
+  const VU exponent = hn::And(hn::ShiftRight<23>(bits), hn::Set(du, 0xFFu));
+  const auto in_range = hn::Lt(hn::BitCast(DI(), hn::Sub(exponent, hn::Set(du, kLowest + 2))), hn::Set(DI(), 253 - (kLowest + 2) + 1));
+  const auto zero = hn::Eq(hn::And(bits, hn::Set(du, 0x7FFFFFFFu)), hn::Zero(du));
+  exact = hn::Or(hn::RebindMask(du, in_range), zero);
+  return hn::IfThenZeroElse(zero, bits);  // -0 -> +0
 }
 
 // The reduce with SrcB = 1.0 (B.hi = 64, B.lo = 0): phase 0 multiplies A.hi by 64 at
@@ -301,30 +303,48 @@ HWY_INLINE VU load_activation(const std::uint16_t* x, std::size_t i) {
 }
 
 // Steps 1-6 of dwconv_window_chip.hpp for channels [c, c + N).
+template <bool kBf16In, bool kFp32>
+HWY_INLINE VU load_src(const void* window, std::size_t i) {
+  if constexpr (kBf16In) return load_activation(static_cast<const std::uint16_t*>(window), i);
+  const DU du;
+  return src_from_float32<kFp32>(hn::BitCast(du, hn::LoadU(DF(), static_cast<const float*>(window) + i)));
+}
+
+// Steps 1-2 for window position k: the product in Dst, packed in the activation dtype
+// and unpacked into SrcA again.
+template <bool kFp32, int kPhases, bool kBf16In>
+HWY_INLINE void product_generic(const void* window, const std::uint32_t* w, std::size_t i, std::uint32_t* product) {
+  const DU du;
+  const VU dst = multiply<kFp32, kPhases>(load_src<kBf16In, kFp32>(window, i), hn::LoadU(du, w + i));
+  hn::StoreU(kBf16In ? pack_bfloat16_bits(dst) : src_from_float32<kFp32>(dst), du, product);
+}
+
 template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
-HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, std::uint32_t K,
-                             std::uint32_t P, std::size_t c, std::uint32_t* products, float* out) {
+HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWeightTable& table,
+                             std::uint32_t K, std::uint32_t P, std::size_t c, std::uint32_t* products, float* out) {
   const DU du;
   const DI di;
   const std::size_t N = hn::Lanes(du);
-  for (std::uint32_t k = 0; k < K; ++k) {
-    const std::size_t i = std::size_t{k} * P + c;
-    VU a;
-    if constexpr (kBf16In) {
-      a = load_activation(static_cast<const std::uint16_t*>(window), i);
-    } else {
-      a = src_from_float32<kFp32>(hn::BitCast(du, hn::LoadU(DF(), static_cast<const float*>(window) + i)));
-    }
-    const VU b = hn::LoadU(du, w + i);
-    VU dst;
-    if constexpr (kFp32) {
+  if constexpr (kFp32) {
+    // Every product through the float path; if any lane of any product was outside its
+    // exact range, all products of these lanes again through the page's phases.
+    auto all_exact = hn::FirstN(du, N);
+    for (std::uint32_t k = 0; k < K; ++k) {
+      const std::size_t i = std::size_t{k} * P + c;
       hn::Mask<DU> exact;
-      dst = multiply_fp32_exact<kPhases>(a, b, exact);
-      if (HWY_UNLIKELY(!hn::AllTrue(du, exact))) dst = multiply<kFp32, kPhases>(a, b);
-    } else {
-      dst = multiply<kFp32, kPhases>(a, b);
+      const VU dst = multiply_fp32_table<kPhases>(load_src<kBf16In, kFp32>(window, i), table.planes.data(), table.count, i, exact);
+      all_exact = hn::And(all_exact, exact);
+      // The packer on a normal number or +0: ties away from zero to bfloat16, or float32 truncated into SrcA.
+      const VU packed = kBf16In ? hn::And(hn::Add(dst, hn::Set(du, 0x8000u)), hn::Set(du, 0xFFFF0000u))
+                                : hn::And(dst, hn::Set(du, 0xFFFFE000u));
+      hn::StoreU(packed, du, products + std::size_t{k} * N);
     }
-    hn::StoreU(kBf16In ? pack_bfloat16_bits(dst) : src_from_float32<kFp32>(dst), du, products + std::size_t{k} * N);
+    if (HWY_UNLIKELY(!hn::AllTrue(du, all_exact)))
+      for (std::uint32_t k = 0; k < K; ++k)
+        product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
+  } else {
+    for (std::uint32_t k = 0; k < K; ++k)
+      product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   }
   VU dst = reduce<kFp32, kPhases>(products, static_cast<int>(K), N);
   if (bias) {  // numerics/fpu.hpp fpu_add
@@ -345,13 +365,14 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
 
 template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
 void WindowTyped(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
-                 std::uint32_t* products, float* out) {
+                 const ChipWeightTable& table, std::uint32_t* products, float* out) {
   const std::size_t N = hn::Lanes(DU());
   for (std::size_t c = 0; c + N <= s.channels; c += N)
-    window_lanes<kFp32, kPhases, kBf16In, kAct, kBf16Out>(window, w, bias, s.kernel_positions, s.channels, c, products, out);
+    window_lanes<kFp32, kPhases, kBf16In, kAct, kBf16Out>(window, w, bias, table, s.kernel_positions, s.channels, c, products, out);
 }
 
-using WindowFn = void (*)(const void*, const std::uint32_t*, const std::uint32_t*, const ChipWindowShape&, std::uint32_t*, float*);
+using WindowFn = void (*)(const void*, const std::uint32_t*, const std::uint32_t*, const ChipWindowShape&, const ChipWeightTable&,
+                          std::uint32_t*, float*);
 
 template <bool kFp32, int kPhases, bool kBf16In, int kAct>
 WindowFn pick_out(bool bf16_out) {
@@ -380,16 +401,17 @@ WindowFn pick_phases(int phases, bool bf16_in, int act, bool bf16_out) {
 // The lanes' share: whole vectors of channels with none, relu or relu6; returns the
 // channels done (the caller's scalar code takes the rest).
 std::uint32_t Window(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
-                     std::uint32_t* products, float* out) {
+                     const ChipWeightTable& table, std::uint32_t* products, float* out) {
   const std::size_t N = hn::Lanes(DU());
   if (N > kChipProductLanes) return 0;
+  if (s.math.fp32_dest_acc && table.count != std::size_t{s.kernel_positions} * s.channels) return 0;
   const int act = s.activation == Activation::RELU ? 1 : s.activation == Activation::RELU6 ? 2 : s.activation == Activation::NONE ? 0 : -1;
   if (act < 0) return 0;
   const int phases = fidelity_phases(s.math.fidelity);
   const bool bf16_in = s.input_dtype != DataType::FLOAT32, bf16_out = s.output_dtype == DataType::BFLOAT16;
   const WindowFn fn = s.math.fp32_dest_acc ? pick_phases<true>(phases, bf16_in, act, bf16_out)
                                            : pick_phases<false>(phases, bf16_in, act, bf16_out);
-  fn(window, w, bias, s, products, out);
+  fn(window, w, bias, s, table, products, out);
   return static_cast<std::uint32_t>(s.channels / N * N);
 }
 
@@ -400,9 +422,25 @@ HWY_AFTER_NAMESPACE();
 namespace shardwise {
 HWY_EXPORT(Window);
 
+ChipWeightTable make_chip_weight_table(const std::uint32_t* weights, std::size_t count, ChipMath math) {
+  ChipWeightTable table;
+  if (!math.fp32_dest_acc) return table;
+  table.count = count;
+  table.planes.assign(ChipWeightTable::kPlanes * count, 0);
+  const int phases = fidelity_phases(math.fidelity);
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::uint32_t b = weights[i];
+    if ((b & 0x7F800000u) == 0) continue;  // a zero exponent field: the product is +0 (both planes 0)
+    const std::uint32_t b7 = b & 0xFFFE0000u;
+    table.planes[i] = phases == 4 ? b : b7;
+    table.planes[count + i] = std::bit_cast<std::uint32_t>(std::bit_cast<float>(b) - std::bit_cast<float>(b7));  // exact
+  }
+  return table;
+}
+
 void dw_window_chip(const void* window, const std::uint32_t* weights, const std::uint32_t* bias, const ChipWindowShape& shape,
-                    std::uint32_t* products, float* out) {
-  const std::uint32_t done = HWY_DYNAMIC_DISPATCH(Window)(window, weights, bias, shape, products, out);
+                    const ChipWeightTable& table, std::uint32_t* products, float* out) {
+  const std::uint32_t done = HWY_DYNAMIC_DISPATCH(Window)(window, weights, bias, shape, table, products, out);
   if (done < shape.channels) dw_window_chip_scalar(window, weights, bias, shape, products, out, done);
 }
 }  // namespace shardwise

@@ -11,7 +11,9 @@
 //   5. activation on the Dst value: relu and relu6 exact; silu and gelu in float32 (an
 //                 approximation of the chip's SFPU), rounded to bfloat16 in bf16 Dst
 //   6. pack to the output dtype (ties away from zero)
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/activation.hpp"
 #include "core/data_type.hpp"
@@ -31,10 +33,22 @@ struct ChipWindowShape {
 // weights: K*P Src values (numerics/src_unpack.hpp), w[k*P + c]; bias: P Src values or
 // null. out[c]: the packed output's value (exactly representable in the output dtype).
 // products: scratch for K values.
+// What the fp32-Dst multiply of dw_window_chip needs of each weight, computed once per
+// kernel (the weights do not change): for weight i of K*P, plane 0 holds the SrcB value
+// cut to the bits the fidelity multiplies by the activation's top bits, plane 1 its last
+// four significant bits (used by HiFi3), both as float bits; both 0 for a weight whose
+// exponent field is 0 (its products are +0). Empty with bf16 Dst.
+struct ChipWeightTable {
+  static constexpr std::size_t kPlanes = 2;
+  std::size_t count = 0;              // K * P
+  std::vector<std::uint32_t> planes;  // kPlanes * count
+};
+ChipWeightTable make_chip_weight_table(const std::uint32_t* weights, std::size_t count, ChipMath math);
+
 // products: scratch for K * 64 values. SIMD across channels (Highway's best target,
 // dwconv_window_chip.cpp), the same bits as dw_window_chip_scalar.
 void dw_window_chip(const void* window, const std::uint32_t* weights, const std::uint32_t* bias, const ChipWindowShape& shape,
-                    std::uint32_t* products, float* out);
+                    const ChipWeightTable& table, std::uint32_t* products, float* out);
 inline constexpr std::uint32_t kChipProductLanes = 64;  // products scratch: K * kChipProductLanes values
 
 // One channel at a time through numerics/ (the definition the SIMD kernels match), for
