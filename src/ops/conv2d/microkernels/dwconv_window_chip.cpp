@@ -237,6 +237,45 @@ HWY_INLINE GroupTerms group_sums(const ReduceRow* row, int rows) {
   return GroupTerms{term_of_sum(sum0, e), term_of_sum(sum1, phase_exponent(e, 5)), e};
 }
 
+// group_sums through float where it is exact: when every non-zero row's exponent is
+// within 6 of the group's largest e (and 15 <= e <= 250), aligning a row's A.hi * 64 or
+// A.lo * 64 (multiples of 64) by d <= 6 drops no bits, and a phase-1 term is never
+// zero by its exponent. The group sums are then exactly sum(A5) / 2^(e - 137) and
+// sum(A10 - A5) / 2^(e - 142), where A5 and A10 (the row cut to 5 and 10 significant bits)
+// are floats and their sums of at most 8 values are exact. Returns false where a lane
+// is outside that range (the caller runs group_sums).
+HWY_INLINE bool group_sums_float(const VU* row, int rows, GroupTerms& out) {
+  const DU du;
+  const DI di;
+  const DF df;
+  VI e = hn::Zero(di);
+  VI exponent[8];
+  for (int r = 0; r < rows; ++r) {
+    exponent[r] = hn::BitCast(di, hn::And(hn::ShiftRight<23>(row[r]), hn::Set(du, 0xFFu)));
+    e = hn::Max(e, exponent[r]);
+  }
+  auto exact = hn::Or(hn::Eq(e, hn::Zero(di)), hn::And(hn::Gt(e, hn::Set(di, 14)), hn::Lt(e, hn::Set(di, 251))));
+  const VI lowest = hn::Sub(e, hn::Set(di, 7));
+  for (int r = 0; r < rows; ++r)
+    exact = hn::And(exact, hn::Or(hn::Eq(exponent[r], hn::Zero(di)), hn::Gt(exponent[r], lowest)));
+  if (!hn::AllTrue(di, exact)) return false;
+  auto sum5 = hn::Zero(df), sum_lo = hn::Zero(df);
+  for (int r = 0; r < rows; ++r) {
+    const auto a5 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFF80000u)));
+    const auto a10 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFFFC000u)));
+    sum5 = hn::Add(sum5, a5);
+    sum_lo = hn::Add(sum_lo, hn::Sub(a10, a5));
+  }
+  // 2^(137 - e) and 2^(142 - e) as floats (1.0 for an all-zero group, whose sums are 0).
+  const auto zero_group = hn::RebindMask(du, hn::Eq(e, hn::Zero(di)));
+  const VU scale0 = hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 264), e))));
+  const VU scale1 = hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 269), e))));
+  const VI s0 = hn::ConvertTo(di, hn::Mul(sum5, hn::BitCast(df, scale0)));
+  const VI s1 = hn::ConvertTo(di, hn::Mul(sum_lo, hn::BitCast(df, scale1)));
+  out = GroupTerms{term_of_sum(s0, e), term_of_sum(s1, phase_exponent(e, 5)), e};
+  return true;
+}
+
 // A phase whose products are all 0 (2 and 3): its two group terms are zeros that still
 // set the alignment exponent. They change Dst only where Dst is not zero and a group
 // exponent exceeds Dst's (Dst is then rounded to the coarser grid); elsewhere the
@@ -263,9 +302,15 @@ HWY_INLINE VU reduce(const std::uint32_t* products, int K, std::size_t N) {
   for (int first = 0; first < K; first += 16) {
     const int rows = K - first < 16 ? K - first : 16;
     const int lower_rows = rows < 8 ? rows : 8;
-    ReduceRow face[16];
-    for (int r = 0; r < rows; ++r) face[r] = reduce_row(hn::LoadU(du, products + static_cast<std::size_t>(first + r) * N));
-    const GroupTerms lower = group_sums(face, lower_rows), upper = group_sums(face + lower_rows, rows - lower_rows);
+    VU src[16];
+    for (int r = 0; r < rows; ++r) src[r] = hn::LoadU(du, products + static_cast<std::size_t>(first + r) * N);
+    GroupTerms lower, upper;
+    if (!group_sums_float(src, lower_rows, lower) || !group_sums_float(src + lower_rows, rows - lower_rows, upper)) {
+      ReduceRow face[16];
+      for (int r = 0; r < rows; ++r) face[r] = reduce_row(src[r]);
+      lower = group_sums(face, lower_rows);
+      upper = group_sums(face + lower_rows, rows - lower_rows);
+    }
     const VTerm phase0[2] = {lower.phase0, upper.phase0};
     dst = accumulate<kFp32, 2>(phase0, dst);
     if constexpr (kPhases > 1) {
