@@ -364,9 +364,12 @@ HWY_INLINE void product_generic(const void* window, const std::uint32_t* w, std:
   hn::StoreU(kBf16In ? pack_bfloat16_bits(dst) : src_from_float32<kFp32>(dst), du, product);
 }
 
-template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
+// The activation (0 none, 1 relu, 2 relu6) and the output dtype are the same for every
+// vector of a call: run-time branches outside the per-element work.
+template <bool kFp32, int kPhases, bool kBf16In>
 HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWeightTable& table,
-                             std::uint32_t K, std::uint32_t P, std::size_t c, std::uint32_t* products, float* out) {
+                             int act, bool bf16_out, std::uint32_t K, std::uint32_t P, std::size_t c, std::uint32_t* products,
+                             float* out) {
   const DU du;
   const DI di;
   const std::size_t N = hn::Lanes(du);
@@ -400,46 +403,37 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
                   hn::IfThenZeroElse(b_zero, hn::Or(hn::And(b, hn::Set(du, 0x7FFFFFu)), hn::Set(du, 0x800000u)))};
     dst = accumulate<kFp32, 1>(&t, dst);
   }
-  if constexpr (kAct != 0) {  // relu, relu6 (a Dst value is never NaN or -0)
+  if (act != 0) {  // relu, relu6 (a Dst value is never NaN or -0)
     dst = hn::IfThenZeroElse(hn::RebindMask(du, hn::Lt(hn::BitCast(di, dst), hn::Zero(di))), dst);
-    if constexpr (kAct == 2) dst = hn::BitCast(du, hn::Min(hn::BitCast(di, dst), hn::Set(di, 0x40C00000)));  // positive floats order as integers
+    if (act == 2) dst = hn::BitCast(du, hn::Min(hn::BitCast(di, dst), hn::Set(di, 0x40C00000)));  // positive floats order as integers
   }
-  if constexpr (kBf16Out) dst = pack_bfloat16_bits(dst);
+  if (bf16_out) dst = pack_bfloat16_bits(dst);
   hn::StoreU(hn::BitCast(DF(), dst), DF(), out + c);
 }
 
-template <bool kFp32, int kPhases, bool kBf16In, int kAct, bool kBf16Out>
+template <bool kFp32, int kPhases, bool kBf16In>
 void WindowTyped(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
-                 const ChipWeightTable& table, std::uint32_t* products, float* out) {
+                 const ChipWeightTable& table, int act, std::uint32_t* products, float* out) {
   const std::size_t N = hn::Lanes(DU());
+  const bool bf16_out = s.output_dtype == DataType::BFLOAT16;
   for (std::size_t c = 0; c + N <= s.channels; c += N)
-    window_lanes<kFp32, kPhases, kBf16In, kAct, kBf16Out>(window, w, bias, table, s.kernel_positions, s.channels, c, products, out);
+    window_lanes<kFp32, kPhases, kBf16In>(window, w, bias, table, act, bf16_out, s.kernel_positions, s.channels, c, products, out);
 }
 
 using WindowFn = void (*)(const void*, const std::uint32_t*, const std::uint32_t*, const ChipWindowShape&, const ChipWeightTable&,
-                          std::uint32_t*, float*);
+                          int, std::uint32_t*, float*);
 
-template <bool kFp32, int kPhases, bool kBf16In, int kAct>
-WindowFn pick_out(bool bf16_out) {
-  return bf16_out ? &WindowTyped<kFp32, kPhases, kBf16In, kAct, true> : &WindowTyped<kFp32, kPhases, kBf16In, kAct, false>;
-}
-template <bool kFp32, int kPhases, bool kBf16In>
-WindowFn pick_act(int act, bool bf16_out) {
-  return act == 2 ? pick_out<kFp32, kPhases, kBf16In, 2>(bf16_out)
-         : act == 1 ? pick_out<kFp32, kPhases, kBf16In, 1>(bf16_out)
-                    : pick_out<kFp32, kPhases, kBf16In, 0>(bf16_out);
-}
 template <bool kFp32, int kPhases>
-WindowFn pick_in(bool bf16_in, int act, bool bf16_out) {
-  return bf16_in ? pick_act<kFp32, kPhases, true>(act, bf16_out) : pick_act<kFp32, kPhases, false>(act, bf16_out);
+WindowFn pick_in(bool bf16_in) {
+  return bf16_in ? &WindowTyped<kFp32, kPhases, true> : &WindowTyped<kFp32, kPhases, false>;
 }
 template <bool kFp32>
-WindowFn pick_phases(int phases, bool bf16_in, int act, bool bf16_out) {
+WindowFn pick_phases(int phases, bool bf16_in) {
   switch (phases) {
-    case 1: return pick_in<kFp32, 1>(bf16_in, act, bf16_out);
-    case 2: return pick_in<kFp32, 2>(bf16_in, act, bf16_out);
-    case 3: return pick_in<kFp32, 3>(bf16_in, act, bf16_out);
-    default: return pick_in<kFp32, 4>(bf16_in, act, bf16_out);
+    case 1: return pick_in<kFp32, 1>(bf16_in);
+    case 2: return pick_in<kFp32, 2>(bf16_in);
+    case 3: return pick_in<kFp32, 3>(bf16_in);
+    default: return pick_in<kFp32, 4>(bf16_in);
   }
 }
 
@@ -453,10 +447,9 @@ std::uint32_t Window(const void* window, const std::uint32_t* w, const std::uint
   const int act = s.activation == Activation::RELU ? 1 : s.activation == Activation::RELU6 ? 2 : s.activation == Activation::NONE ? 0 : -1;
   if (act < 0) return 0;
   const int phases = fidelity_phases(s.math.fidelity);
-  const bool bf16_in = s.input_dtype != DataType::FLOAT32, bf16_out = s.output_dtype == DataType::BFLOAT16;
-  const WindowFn fn = s.math.fp32_dest_acc ? pick_phases<true>(phases, bf16_in, act, bf16_out)
-                                           : pick_phases<false>(phases, bf16_in, act, bf16_out);
-  fn(window, w, bias, s, table, products, out);
+  const bool bf16_in = s.input_dtype != DataType::FLOAT32;
+  const WindowFn fn = s.math.fp32_dest_acc ? pick_phases<true>(phases, bf16_in) : pick_phases<false>(phases, bf16_in);
+  fn(window, w, bias, s, table, act, products, out);
   return static_cast<std::uint32_t>(s.channels / N * N);
 }
 
