@@ -5,7 +5,7 @@ row per layer and batch: the layout and grid the plan chose, how the work was sp
 median time of the device model over --repeat runs. Prints a Markdown table.
 
     python3 scripts/real_layers.py [--arch wormhole_b0] [--batches 1,10] [--shard auto]
-                                   [--weights-dtype bfloat16] [--repeat 3]
+                                   [--weights-dtype bfloat16] [--repeat 3] [--numerics chip|exact]
 """
 import argparse
 import csv
@@ -26,13 +26,16 @@ def main():
     parser.add_argument("--shard", default="auto")
     parser.add_argument("--weights-dtype", default="bfloat16")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--numerics", default="", help="chip or exact (default: the arch's: chip on the chip presets)")
     args = parser.parse_args()
     if not os.path.exists(args.layers):
         sys.exit(f"real_layers: no layer table at {args.layers} (pass --layers PATH)")
 
     with open(args.layers, newline="") as f:
         layers = list(csv.DictReader(f))
-    print(f"arch {args.arch}, shard {args.shard}, bfloat16 activations, {args.weights_dtype} weights, bias, relu6; "
+    numerics = args.numerics or "the arch's default"
+    print(f"arch {args.arch}, shard {args.shard}, bfloat16 activations, {args.weights_dtype} weights, bias, relu6, "
+          f"numerics {numerics}; "
           f"time = median of {args.repeat} runs of the device model\n")
     print("| layer | batch | HxW | C | k/s/p | layout | grid | cores | slices (sticks x passes) | PCC | time ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
@@ -44,6 +47,8 @@ def main():
                    "--stride", layer["stride"], "--padding", layer["padding"], "--shard", args.shard,
                    "--weights-dtype", args.weights_dtype, "--bias", "--activation", "relu6",
                    "--repeat", str(args.repeat), "--json"]
+            if args.numerics:
+                cmd += ["--numerics", args.numerics]
             done = subprocess.run(cmd, capture_output=True, text=True)
             shape = f"{layer['height']}x{layer['width']}"
             ksp = f"{layer['kernel']}/{layer['stride']}/{layer['padding']}"
