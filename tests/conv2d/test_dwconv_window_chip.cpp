@@ -2,8 +2,12 @@
 // CPU supports: bit for bit the scalar one (numerics/ channel by channel), for every
 // fidelity, both Dst widths, bfloat16 / float32 activations and outputs, none / relu /
 // relu6 / silu, with and without bias, windows of 1 to 49 positions (one to four
-// faces), channel counts that are and are not a multiple of the vector, and operands
-// that include zeros of both signs, denormals, infinities, NaN and extreme exponents.
+// faces), channel counts that are and are not a multiple of the vector, and two kinds
+// of operands: ones that include zeros of both signs, denormals, infinities, NaN and
+// extreme exponents (most vectors then take the integer lanes), and finite ones spread
+// over 80 binades with short significands (ties) that keep the float shortcuts busy
+// at every alignment distance; and finite ones whose products reach the ends of the
+// exponent range.
 #include <gtest/gtest.h>
 
 #include <hwy/targets.h>
@@ -37,8 +41,29 @@ float operand(std::mt19937& rng) {
   return normal(rng) * (rng() % 4 == 0 ? 100.0f : 1.0f);
 }
 
-TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBit) {
-  hwy::SetSupportedTargetsForTest(GetParam());
+// Finite and normal: N(0, 1) scaled by 2^-40..2^40, one value in four cut to 3
+// significant bits (alignments that end on a tie), one in thirty-two zero.
+float finite_operand(std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  if (rng() % 32 == 0) return rng() % 2 ? 0.0f : -0.0f;
+  float v = std::ldexp(normal(rng), static_cast<int>(rng() % 81) - 40);
+  if (rng() % 4 == 0) v = std::bit_cast<float>(std::bit_cast<std::uint32_t>(v) & 0xFFF00000u);
+  return v == 0.0f || std::fpclassify(v) == FP_SUBNORMAL ? 1.0f : v;
+}
+
+// Products at the ends of the exponent range: tiny ones whose later phases fall below
+// exponent 1, and huge ones whose product overflows.
+float tiny_operand(std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  return std::ldexp(normal(rng), -63 + static_cast<int>(rng() % 8));
+}
+float huge_operand(std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  return std::ldexp(normal(rng), 60 + static_cast<int>(rng() % 4));
+}
+
+void expect_simd_matches_scalar(std::int64_t target, float (*operand)(std::mt19937&)) {
+  hwy::SetSupportedTargetsForTest(target);
   std::mt19937 rng(11);
   int cases = 0;
   for (std::uint32_t P : {32u, 40u, 64u})
@@ -74,6 +99,16 @@ TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBit) {
           }
   EXPECT_EQ(cases, 3 * 7 * 4 * 2 * 2);
 }
+
+TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBit) { expect_simd_matches_scalar(GetParam(), &operand); }
+
+TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBitOnFiniteOperands) {
+  expect_simd_matches_scalar(GetParam(), &finite_operand);
+}
+
+TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBitNearUnderflow) { expect_simd_matches_scalar(GetParam(), &tiny_operand); }
+
+TEST_P(DwWindowChip, MatchesTheScalarChipWindowBitForBitNearOverflow) { expect_simd_matches_scalar(GetParam(), &huge_operand); }
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwWindowChip, testing::ValuesIn(dw_row_targets()),
                          [](const testing::TestParamInfo<std::int64_t>& info) { return std::string(hwy::TargetName(info.param)); });

@@ -149,28 +149,46 @@ HWY_INLINE VU multiply(VU a, VU b) {
 // cut to n significant bits). The weight's cut comes precomputed (ChipWeightTable).
 // Whether a lane is exact is read off the float product: its exponent field is e0 or
 // e0 + 1 (e0 = Ea + Eb - 127), so one in [lowest + 2, 253] proves the range (lowest:
-// the last phase's exponent offset); a product of 0 is the chip's +0 too (a zero
-// operand, a zero weight, or every phase below exponent 1). A zero activation is
-// forced to 0 first (its mantissa bits may not be zero). Infinity and NaN products fall
-// outside the range. The caller runs multiply() where a lane is not exact.
-template <int kPhases>
-HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, hn::Mask<DU>& exact) {
+// the last phase's exponent offset); a product of 0 is the chip's 0 too (a zero
+// operand, a zero weight, or every phase below exponent 1), here possibly -0, which
+// the reduce reads as +0 (a zero exponent field). Infinity and NaN products fall
+// outside the range. The check is kept per lane over the window, on the product
+// doubled (the sign shifted out, the exponent field on top): the smallest of
+// (2 * bits - 1), where a zero wraps to the largest value, and the largest 2 * bits;
+// window_exact() reads them. A bfloat16 activation with a zero exponent field is forced
+// to 0 first (its mantissa bits may not be zero; a float32 one is 0 from the unpacker).
+struct ExactRange {
+  VU lowest, highest;  // start at all ones and zero
+};
+
+template <int kPhases, bool kBf16In>
+HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, ExactRange& range) {
   const DU du;
   const DF df;
-  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
   const auto b = hn::BitCast(df, hn::LoadU(du, table + i));
-  const auto a_cut = hn::BitCast(df, hn::And(a, hn::Set(du, kPhases == 1 ? 0xFFF80000u : 0xFFFFC000u)));
-  auto product = hn::Mul(a_cut, b);
+  if constexpr (kBf16In) a = hn::IfThenZeroElse(hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du)), a);
+  // A bfloat16 activation has 8 significant bits: the 10-bit cut leaves it as it is.
+  const VU a_cut = kPhases == 1 ? hn::And(a, hn::Set(du, 0xFFF80000u)) : kBf16In ? a : hn::And(a, hn::Set(du, 0xFFFFC000u));
+  auto product = hn::Mul(hn::BitCast(df, a_cut), b);
   if constexpr (kPhases == 3)
     product = hn::Add(product, hn::Mul(hn::BitCast(df, hn::And(a, hn::Set(du, 0xFFF80000u))),
                                        hn::BitCast(df, hn::LoadU(du, table + count + i))));
-  const auto a_zero = hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du));
-  const VU bits = hn::IfThenZeroElse(a_zero, hn::BitCast(du, product));
-  const VU exponent = hn::And(hn::ShiftRight<23>(bits), hn::Set(du, 0xFFu));
-  const auto in_range = hn::Lt(hn::BitCast(DI(), hn::Sub(exponent, hn::Set(du, kLowest + 2))), hn::Set(DI(), 253 - (kLowest + 2) + 1));
-  const auto zero = hn::Eq(hn::And(bits, hn::Set(du, 0x7FFFFFFFu)), hn::Zero(du));
-  exact = hn::Or(hn::RebindMask(du, in_range), zero);
-  return hn::IfThenZeroElse(zero, bits);  // -0 -> +0
+  const VU bits = hn::BitCast(du, product);
+  const VU doubled = hn::ShiftLeft<1>(bits);
+  range.lowest = hn::Min(range.lowest, hn::Sub(doubled, hn::Set(du, 1u)));
+  range.highest = hn::Max(range.highest, doubled);
+  return bits;
+}
+
+// Every product of the window exact in every lane: non-zero ones with an exponent field
+// in [lowest + 2, 253].
+template <int kPhases>
+HWY_INLINE bool window_exact(const ExactRange& range) {
+  const DU du;
+  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
+  const auto low_ok = hn::Gt(range.lowest, hn::Set(du, ((kLowest + 2) << 24) - 2));
+  const auto high_ok = hn::Lt(range.highest, hn::Set(du, 254u << 24));
+  return hn::AllTrue(du, hn::And(low_ok, high_ok));
 }
 
 // The reduce with SrcB = 1.0 (B.hi = 64, B.lo = 0): phase 0 multiplies A.hi by 64 at
@@ -237,42 +255,46 @@ HWY_INLINE GroupTerms group_sums(const ReduceRow* row, int rows) {
   return GroupTerms{term_of_sum(sum0, e), term_of_sum(sum1, phase_exponent(e, 5)), e};
 }
 
-// group_sums through float where it is exact: when every non-zero row's exponent is
-// within 6 of the group's largest e (and 15 <= e <= 250), aligning a row's A.hi * 64 or
-// A.lo * 64 (multiples of 64) by d <= 6 drops no bits, and a phase-1 term is never
-// zero by its exponent. The group sums are then exactly sum(A5) / 2^(e - 137) and
-// sum(A10 - A5) / 2^(e - 142), where A5 and A10 (the row cut to 5 and 10 significant bits)
-// are floats and their sums of at most 8 values are exact. Returns false where a lane
-// is outside that range (the caller runs group_sums).
+// group_sums through float. With SrcB = 1.0 a row's phase-0 product is A5 (the row cut
+// to 5 significant bits) and its phase-1 product A10 - A5 (the next 5 bits), both on the
+// 12-bit grid of the row's own exponent; aligning one to the group's largest exponent e
+// keeps round_half_up(|x|) with x = A5 * 2^(137 - e), or (A10 - A5) * 2^(142 - e), the
+// product as a multiple of the grid step at e (exact: a power-of-two scale). In float,
+// x + copysign(0.5, x) truncated toward zero is sign(x) * floor(|x| + 0.5): exact where
+// the distance is at most 19 (|x| has at most 11 integer and 13 fraction bits), and 0
+// beyond, where |x| < 2^-9 and the sum cannot round up to 1. The integer sums of at most
+// 8 such values are the page's group sums. Lanes where the scales leave float's normal
+// range (e outside [15, 250]) or a row's phase-1 term is zero by its exponent (1..5)
+// are left to group_sums: returns false if any lane has one.
 HWY_INLINE bool group_sums_float(const VU* row, int rows, GroupTerms& out) {
   const DU du;
   const DI di;
   const DF df;
   VI e = hn::Zero(di);
-  VI exponent[8];
+  VU lowest = hn::Set(du, ~0u);  // min over rows of (exponent - 1), a zero row wrapping to 2^32 - 1
   for (int r = 0; r < rows; ++r) {
-    exponent[r] = hn::BitCast(di, hn::And(hn::ShiftRight<23>(row[r]), hn::Set(du, 0xFFu)));
-    e = hn::Max(e, exponent[r]);
+    const VU exponent = hn::And(hn::ShiftRight<23>(row[r]), hn::Set(du, 0xFFu));
+    e = hn::Max(e, hn::BitCast(di, exponent));
+    lowest = hn::Min(lowest, hn::Sub(exponent, hn::Set(du, 1u)));
   }
-  auto exact = hn::Or(hn::Eq(e, hn::Zero(di)), hn::And(hn::Gt(e, hn::Set(di, 14)), hn::Lt(e, hn::Set(di, 251))));
-  const VI lowest = hn::Sub(e, hn::Set(di, 7));
-  for (int r = 0; r < rows; ++r)
-    exact = hn::And(exact, hn::Or(hn::Eq(exponent[r], hn::Zero(di)), hn::Gt(exponent[r], lowest)));
-  if (!hn::AllTrue(di, exact)) return false;
-  auto sum5 = hn::Zero(df), sum_lo = hn::Zero(df);
-  for (int r = 0; r < rows; ++r) {
-    const auto a5 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFF80000u)));
-    const auto a10 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFFFC000u)));
-    sum5 = hn::Add(sum5, a5);
-    sum_lo = hn::Add(sum_lo, hn::Sub(a10, a5));
-  }
+  const auto in_range = hn::Or(hn::Eq(e, hn::Zero(di)), hn::And(hn::Gt(e, hn::Set(di, 14)), hn::Lt(e, hn::Set(di, 251))));
+  const VI lowest_signed = hn::BitCast(di, lowest);  // -1: every row zero
+  const auto rows_ok = hn::Or(hn::Gt(lowest_signed, hn::Set(di, 4)), hn::Eq(lowest_signed, hn::Set(di, -1)));
+  if (!hn::AllTrue(di, hn::And(in_range, rows_ok))) return false;
   // 2^(137 - e) and 2^(142 - e) as floats (1.0 for an all-zero group, whose sums are 0).
   const auto zero_group = hn::RebindMask(du, hn::Eq(e, hn::Zero(di)));
-  const VU scale0 = hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 264), e))));
-  const VU scale1 = hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 269), e))));
-  const VI s0 = hn::ConvertTo(di, hn::Mul(sum5, hn::BitCast(df, scale0)));
-  const VI s1 = hn::ConvertTo(di, hn::Mul(sum_lo, hn::BitCast(df, scale1)));
-  out = GroupTerms{term_of_sum(s0, e), term_of_sum(s1, phase_exponent(e, 5)), e};
+  const auto scale0 = hn::BitCast(df, hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 264), e)))));
+  const auto scale1 = hn::BitCast(df, hn::IfThenElse(zero_group, hn::Set(du, 0x3F800000u), hn::ShiftLeft<23>(hn::BitCast(du, hn::Sub(hn::Set(di, 269), e)))));
+  // The rounded terms are integers below 2^12 in magnitude: their float sums are exact.
+  auto sum0 = hn::Zero(df), sum1 = hn::Zero(df);
+  for (int r = 0; r < rows; ++r) {
+    const auto half = hn::BitCast(df, hn::Or(hn::And(row[r], hn::Set(du, 0x80000000u)), hn::Set(du, 0x3F000000u)));  // +-0.5
+    const auto a5 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFF80000u)));
+    const auto a10 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFFFC000u)));
+    sum0 = hn::Add(sum0, hn::Trunc(hn::MulAdd(a5, scale0, half)));
+    sum1 = hn::Add(sum1, hn::Trunc(hn::MulAdd(hn::Sub(a10, a5), scale1, half)));
+  }
+  out = GroupTerms{term_of_sum(hn::ConvertTo(di, sum0), e), term_of_sum(hn::ConvertTo(di, sum1), phase_exponent(e, 5)), e};
   return true;
 }
 
@@ -376,18 +398,16 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
   if constexpr (kFp32) {
     // Every product through the float path; if any lane of any product was outside its
     // exact range, all products of these lanes again through the page's phases.
-    auto all_exact = hn::FirstN(du, N);
+    ExactRange range{hn::Set(du, ~0u), hn::Zero(du)};
     for (std::uint32_t k = 0; k < K; ++k) {
       const std::size_t i = std::size_t{k} * P + c;
-      hn::Mask<DU> exact;
-      const VU dst = multiply_fp32_table<kPhases>(load_src<kBf16In, kFp32>(window, i), table.planes.data(), table.count, i, exact);
-      all_exact = hn::And(all_exact, exact);
-      // The packer on a normal number or +0: ties away from zero to bfloat16, or float32 truncated into SrcA.
+      const VU dst = multiply_fp32_table<kPhases, kBf16In>(load_src<kBf16In, kFp32>(window, i), table.planes.data(), table.count, i, range);
+      // The packer on a normal number or a zero: ties away from zero to bfloat16, or float32 truncated into SrcA.
       const VU packed = kBf16In ? hn::And(hn::Add(dst, hn::Set(du, 0x8000u)), hn::Set(du, 0xFFFF0000u))
                                 : hn::And(dst, hn::Set(du, 0xFFFFE000u));
       hn::StoreU(packed, du, products + std::size_t{k} * N);
     }
-    if (HWY_UNLIKELY(!hn::AllTrue(du, all_exact)))
+    if (HWY_UNLIKELY(!window_exact<kPhases>(range)))
       for (std::uint32_t k = 0; k < K; ++k)
         product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   } else {
