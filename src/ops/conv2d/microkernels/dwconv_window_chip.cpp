@@ -191,6 +191,66 @@ HWY_INLINE bool window_exact(const ExactRange& range) {
   return hn::AllTrue(du, hn::And(low_ok, high_ok));
 }
 
+// multiply() with bf16 Dst through float, phase by phase. The phases' products are
+// A5*B7, (A10 - A5)*B7, A5*(B11 - B7), (A10 - A5)*(B11 - B7) (An, Bn: cut to n
+// significant bits; all exact floats), all of the product's sign. Phase 0 lands in a
+// zeroed Dst: its 12-bit product rounded to 8 bits, half-up on the magnitude (the
+// bfloat16 rounding ties away from zero). Every later phase's exponent is at least 5
+// below Dst's (Dst holds at least A5*B7), so Dst needs no alignment and the term aligns
+// by at most 13 places that hold zeros; the term is then rounded to the TF32 grid at
+// Dst's exponent (step g = 2^(Ed - 137)), half-up on its signed value: g *
+// floor(T / g + 1/2), exact in float (T / g has at most 11 integer and 12 fraction
+// bits); Dst plus the rounded term is exact (12 bits on g's grid), and its rounding to 8
+// bits is bfloat16's ties away from zero again. That holds while every phase's
+// exponent is in [1, 253] and g and 1/g are normal floats, which a final Dst with an
+// exponent field in [max(lowest + 3, 13), 253] proves (Dst's exponent is e0, e0 + 1 or,
+// rounded up, e0 + 2; lowest: the last phase's offset); a zero Dst is a zero operand's
+// product (a zero weight has both planes 0). The check is ExactRange's, over the window.
+template <int kPhases, bool kBf16In>
+HWY_INLINE VU multiply_bf16_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, ExactRange& range) {
+  const DU du;
+  const DF df;
+  if constexpr (kBf16In) a = hn::IfThenZeroElse(hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du)), a);
+  const auto round8 = [&](auto v) {  // to 8 significant bits, ties away from zero
+    return hn::BitCast(df, hn::And(hn::Add(hn::BitCast(du, v), hn::Set(du, 0x8000u)), hn::Set(du, 0xFFFF0000u)));
+  };
+  const auto a5 = hn::BitCast(df, hn::And(a, hn::Set(du, 0xFFF80000u)));
+  const auto b7 = hn::BitCast(df, hn::LoadU(du, table + i));
+  auto dst = round8(hn::Mul(a5, b7));
+  const auto add_phase = [&](auto term) {
+    const VU dst_exponent = hn::And(hn::BitCast(du, dst), hn::Set(du, 0x7F800000u));
+    const auto g = hn::BitCast(df, hn::Sub(dst_exponent, hn::Set(du, 10u << 23)));
+    const auto inverse_g = hn::BitCast(df, hn::Sub(hn::Set(du, 264u << 23), dst_exponent));
+    const auto rounded = hn::Floor(hn::MulAdd(term, inverse_g, hn::Set(df, 0.5f)));
+    dst = round8(hn::MulAdd(rounded, g, dst));
+  };
+  if constexpr (kPhases > 1) {
+    const auto a_lo = hn::Sub(hn::BitCast(df, hn::And(a, hn::Set(du, 0xFFFFC000u))), a5);
+    add_phase(hn::Mul(a_lo, b7));
+    if constexpr (kPhases > 2) {
+      const auto b_lo = hn::BitCast(df, hn::LoadU(du, table + count + i));
+      add_phase(hn::Mul(a5, b_lo));
+      if constexpr (kPhases > 3) add_phase(hn::Mul(a_lo, b_lo));
+    }
+  }
+  const VU bits = hn::BitCast(du, dst);
+  const VU doubled = hn::ShiftLeft<1>(bits);
+  range.lowest = hn::Min(range.lowest, hn::Sub(doubled, hn::Set(du, 1u)));
+  range.highest = hn::Max(range.highest, doubled);
+  return bits;
+}
+
+// window_exact for multiply_bf16_table.
+template <int kPhases>
+HWY_INLINE bool window_exact_bf16(const ExactRange& range) {
+  const DU du;
+  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
+  constexpr std::uint32_t kLowestField = kLowest + 3 > 13 ? kLowest + 3 : 13;
+  const auto low_ok = hn::Gt(range.lowest, hn::Set(du, (kLowestField << 24) - 2));
+  const auto high_ok = hn::Lt(range.highest, hn::Set(du, 254u << 24));
+  return hn::AllTrue(du, hn::And(low_ok, high_ok));
+}
+
 // The reduce with SrcB = 1.0 (B.hi = 64, B.lo = 0): phase 0 multiplies A.hi by 64 at
 // A's exponent, phase 1 A.lo by 64 at A's exponent - 5 (a zero term from exponent 5
 // down), phases 2 and 3 multiply by 0 at A's exponent - 7 and - 12. So one row's two
@@ -411,8 +471,17 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
       for (std::uint32_t k = 0; k < K; ++k)
         product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   } else {
-    for (std::uint32_t k = 0; k < K; ++k)
-      product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
+    // The same with bf16 Dst: Dst's values are bfloat16 already, so packing them to the
+    // activation dtype (bfloat16, or float32 truncated into SrcA) keeps them.
+    ExactRange range{hn::Set(du, ~0u), hn::Zero(du)};
+    for (std::uint32_t k = 0; k < K; ++k) {
+      const std::size_t i = std::size_t{k} * P + c;
+      const VU dst = multiply_bf16_table<kPhases, kBf16In>(load_src<kBf16In, kFp32>(window, i), table.planes.data(), table.count, i, range);
+      hn::StoreU(dst, du, products + std::size_t{k} * N);
+    }
+    if (HWY_UNLIKELY(!window_exact_bf16<kPhases>(range)))
+      for (std::uint32_t k = 0; k < K; ++k)
+        product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   }
   VU dst = reduce<kFp32, kPhases>(products, static_cast<int>(K), N);
   if (bias) {  // numerics/fpu.hpp fpu_add
@@ -463,7 +532,7 @@ std::uint32_t Window(const void* window, const std::uint32_t* w, const std::uint
                      const ChipWeightTable& table, std::uint32_t* products, float* out) {
   const std::size_t N = hn::Lanes(DU());
   if (N > kChipProductLanes) return 0;
-  if (s.math.fp32_dest_acc && table.count != std::size_t{s.kernel_positions} * s.channels) return 0;
+  if (table.count != std::size_t{s.kernel_positions} * s.channels) return 0;
   const int act = s.activation == Activation::RELU ? 1 : s.activation == Activation::RELU6 ? 2 : s.activation == Activation::NONE ? 0 : -1;
   if (act < 0) return 0;
   const int phases = fidelity_phases(s.math.fidelity);
@@ -482,7 +551,6 @@ HWY_EXPORT(Window);
 
 ChipWeightTable make_chip_weight_table(const std::uint32_t* weights, std::size_t count, ChipMath math) {
   ChipWeightTable table;
-  if (!math.fp32_dest_acc) return table;
   table.count = count;
   table.planes.assign(ChipWeightTable::kPlanes * count, 0);
   const int phases = fidelity_phases(math.fidelity);
@@ -490,7 +558,7 @@ ChipWeightTable make_chip_weight_table(const std::uint32_t* weights, std::size_t
     const std::uint32_t b = weights[i];
     if ((b & 0x7F800000u) == 0) continue;  // a zero exponent field: the product is +0 (both planes 0)
     const std::uint32_t b7 = b & 0xFFFE0000u;
-    table.planes[i] = phases == 4 ? b : b7;
+    table.planes[i] = phases == 4 && math.fp32_dest_acc ? b : b7;
     table.planes[count + i] = std::bit_cast<std::uint32_t>(std::bit_cast<float>(b) - std::bit_cast<float>(b7));  // exact
   }
   return table;

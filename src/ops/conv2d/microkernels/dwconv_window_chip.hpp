@@ -33,11 +33,12 @@ struct ChipWindowShape {
 // weights: K*P Src values (numerics/src_unpack.hpp), w[k*P + c]; bias: P Src values or
 // null. out[c]: the packed output's value (exactly representable in the output dtype).
 // products: scratch for K values.
-// What the fp32-Dst multiply of dw_window_chip needs of each weight, computed once per
-// kernel (the weights do not change): for weight i of K*P, plane 0 holds the SrcB value
-// cut to the bits the fidelity multiplies by the activation's top bits, plane 1 its last
-// four significant bits (used by HiFi3), both as float bits; both 0 for a weight whose
-// exponent field is 0 (its products are +0). Empty with bf16 Dst.
+// What the multiply of dw_window_chip needs of each weight, computed once per kernel
+// (the weights do not change): for weight i of K*P, plane 0 holds the SrcB value cut to
+// the bits the fidelity multiplies by the activation's top bits (fp32 Dst: all of them
+// at HiFi4, else 7; bf16 Dst: 7, the later phases come one by one), plane 1 the bits
+// after the first 7 (B.lo), both as float bits; both 0 for a weight whose exponent field
+// is 0 (its products are +0).
 struct ChipWeightTable {
   static constexpr std::size_t kPlanes = 2;
   std::size_t count = 0;              // K * P
