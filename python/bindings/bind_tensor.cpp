@@ -59,6 +59,53 @@ TensorHandle convert(const TensorHandle& t, Convert&& convert_host) {
   return move_to_device(TensorHandle::from_host(std::move(converted)), t.device, t.on_device->memory_config);
 }
 
+// Raw ROW_MAJOR bytes (a C-contiguous buffer of 2-byte bfloat16 bits or 4-byte float32
+// values: torch memory viewed as numpy) straight onto the device, DRAM interleaved: one
+// copy. The buffer's byte size must be the tensor's.
+TensorHandle device_tensor_from_buffer(const std::shared_ptr<DeviceHandle>& device, const py::buffer& data,
+                                       const std::vector<std::int64_t>& dims, DataType dtype) {
+  check_arg(device != nullptr, "device_tensor_from_buffer: device is None");
+  check_arg(dtype == DataType::BFLOAT16 || dtype == DataType::FLOAT32,
+            "device_tensor_from_buffer: dtype {} must be bfloat16 or float32", to_string(dtype));
+  const py::buffer_info info = data.request();
+  check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)),
+            "device_tensor_from_buffer: {}-byte items for {} ({} bytes each)", info.itemsize, to_string(dtype), element_size(dtype));
+  py::ssize_t stride = info.itemsize;
+  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    check_arg(info.shape[d] == 1 || info.strides[d] == stride, "device_tensor_from_buffer: the buffer is not C-contiguous");
+    stride *= info.shape[d];
+  }
+  const Shape shape{std::span<const std::int64_t>(dims)};
+  const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
+  py::gil_scoped_release release;
+  std::lock_guard lock(device->run_mutex);
+  return TensorHandle::from_device_tensor(to_device(bytes, shape, dtype, Layout::ROW_MAJOR, device->get(), MemoryConfig::dram_interleaved()),
+                                          device);
+}
+
+// A ROW_MAJOR tensor's bytes into a writable C-contiguous buffer of exactly its size: one copy.
+void read_into(const TensorHandle& t, const py::buffer& data) {
+  const py::buffer_info info = data.request(true);
+  check_arg(!info.readonly, "read_into: the buffer is read-only");
+  check_arg(t.layout() == Layout::ROW_MAJOR, "read_into: the tensor is {}; only ROW_MAJOR tensors are read as raw bytes",
+            to_string(t.layout()));
+  py::ssize_t stride = info.itemsize;
+  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    check_arg(info.shape[d] == 1 || info.strides[d] == stride, "read_into: the buffer is not C-contiguous");
+    stride *= info.shape[d];
+  }
+  const std::span<std::uint8_t> bytes(static_cast<std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
+  py::gil_scoped_release release;
+  if (t.on_host()) {
+    const auto source = t.host->bytes();
+    check_arg(source.size() == bytes.size(), "read_into: {} bytes given for a tensor of {} bytes", bytes.size(), source.size());
+    std::copy(source.begin(), source.end(), bytes.begin());
+    return;
+  }
+  std::lock_guard lock(t.device->run_mutex);
+  read_from_device(t.device_tensor(), bytes);
+}
+
 std::string describe(const TensorHandle& t) {
   std::string where = "HOST";
   if (!t.on_host())
@@ -80,6 +127,9 @@ void bind_tensor(py::module_& m) {
                   py::arg("layout") = Layout::ROW_MAJOR, py::arg("pad_value") = 0.0f,
                   "A host tensor holding a float32 array converted to `dtype` in `layout` (block-float dtypes need TILE).")
       .def("to_array", &to_array, "The logical values as a float32 numpy array (read back from the device if needed).")
+      .def("read_into", &read_into, py::arg("buffer"),
+           "Copies a ROW_MAJOR tensor's raw bytes (bfloat16 bits or float32 values) into a writable C-contiguous buffer of "
+           "exactly its size.")
       .def("to_device", &move_to_device, py::arg("device"), py::arg("memory_config"),
            "A copy of this tensor on `device`, placed as `memory_config` says.")
       .def("cpu", [](const TensorHandle& t) { return TensorHandle::from_host(t.to_host()); }, "A host copy.")
@@ -130,6 +180,10 @@ void bind_tensor(py::module_& m) {
                              [](const TensorHandle& t) { return t.prepared == PreparedRole::CONV_WEIGHTS; })
       .def_property_readonly("is_prepared_conv_bias", [](const TensorHandle& t) { return t.prepared == PreparedRole::CONV_BIAS; })
       .def("__repr__", &describe);
+  m.def("device_tensor_from_buffer", &device_tensor_from_buffer, py::arg("device"), py::arg("buffer"), py::arg("shape"),
+        py::arg("dtype"),
+        "A DRAM-interleaved ROW_MAJOR device tensor of `shape` from a C-contiguous buffer of raw bfloat16 bits (2-byte items) "
+        "or float32 values: one copy.");
 }
 
 }  // namespace shardwise::python

@@ -154,11 +154,17 @@ DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType
 }
 
 DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig& config, const std::string& name) {
-  DeviceTensor dt = allocate_device_tensor(device, tensor.logical_shape(), tensor.dtype(), tensor.layout(), config, name,
-                                           tensor.layout() == Layout::TILE ? std::optional<Shape>(tensor.padded_shape())
-                                                                           : std::nullopt);
+  return to_device(tensor.bytes(), tensor.logical_shape(), tensor.dtype(), tensor.layout(), device, config, name,
+                   tensor.layout() == Layout::TILE ? std::optional<Shape>(tensor.padded_shape()) : std::nullopt);
+}
+
+DeviceTensor to_device(std::span<const std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout, Device& device,
+                       const MemoryConfig& config, const std::string& name, const std::optional<Shape>& padded) {
+  const std::uint64_t expected = Tensor::storage_bytes(shape, dtype, layout, padded);
+  check_arg(bytes.size() == expected, "to_device: {} bytes given for a {} {} {} tensor of {} bytes", bytes.size(), shape.to_string(),
+            to_string(dtype), to_string(layout), expected);
+  DeviceTensor dt = allocate_device_tensor(device, shape, dtype, layout, config, name, padded);
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, config);
-  const auto bytes = tensor.bytes();
   const Buffer& buffer = *dt.buffer;
   if (!config.is_sharded()) {
     const InterleavedAddressGenerator pages = buffer.address_generator();
@@ -177,26 +183,32 @@ DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig&
   return dt;
 }
 
-Tensor from_device(const DeviceTensor& dt) {
+void read_from_device(const DeviceTensor& dt, std::span<std::uint8_t> bytes) {
   check_arg(dt.buffer != nullptr, "from_device: the device tensor has no buffer");
+  const std::optional<Shape> padded = dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
+  const std::uint64_t expected = Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded);
+  check_arg(bytes.size() == expected, "from_device: {} bytes given for a {} {} {} tensor of {} bytes", bytes.size(),
+            dt.logical_shape.to_string(), to_string(dt.dtype), to_string(dt.layout), expected);
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, dt.memory_config);
-  const std::optional<Shape> padded =
-      dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
-  std::vector<std::uint8_t> bytes(Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded));
   Device& device = dt.buffer->device();
   const Buffer& buffer = *dt.buffer;
   if (!dt.memory_config.is_sharded()) {
     const InterleavedAddressGenerator pages = buffer.address_generator();
     for (std::uint32_t i = 0; i < g.num_pages; ++i)
-      device.read(pages.get_noc_addr(i), std::span<std::uint8_t>(bytes).subspan(std::uint64_t{i} * g.page_size, g.page_size));
-  } else {
-    for (const ShardPlacement& p : shard_placements(dt.memory_config, g.rows, g.cols, dt.layout))
-      for_each_shard_page(g, p, dt.memory_config, dt.dtype, dt.layout,
-                          [&](std::uint64_t offset, std::uint64_t size, std::uint32_t page) {
-                            device.read(NocAddr::l1(p.core, buffer.address() + std::uint64_t{page} * buffer.aligned_page_size()),
-                                        std::span<std::uint8_t>(bytes).subspan(offset, size));
-                          });
+      device.read(pages.get_noc_addr(i), bytes.subspan(std::uint64_t{i} * g.page_size, g.page_size));
+    return;
   }
+  for (const ShardPlacement& p : shard_placements(dt.memory_config, g.rows, g.cols, dt.layout))
+    for_each_shard_page(g, p, dt.memory_config, dt.dtype, dt.layout, [&](std::uint64_t offset, std::uint64_t size, std::uint32_t page) {
+      device.read(NocAddr::l1(p.core, buffer.address() + std::uint64_t{page} * buffer.aligned_page_size()), bytes.subspan(offset, size));
+    });
+}
+
+Tensor from_device(const DeviceTensor& dt) {
+  check_arg(dt.buffer != nullptr, "from_device: the device tensor has no buffer");
+  const std::optional<Shape> padded = dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
+  std::vector<std::uint8_t> bytes(Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded));
+  read_from_device(dt, bytes);
   return Tensor::from_bytes(std::move(bytes), dt.logical_shape, dt.dtype, dt.layout, padded);
 }
 

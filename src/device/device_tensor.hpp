@@ -12,6 +12,8 @@
 //           WIDTH: shard i = cb on the i-th core;
 //           BLOCK: ROW_MAJOR -> rb = y - y0, cb = x - x0; COL_MAJOR -> rb = x - x0, cb = y - y0.
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,13 @@ std::vector<ShardPlacement> shard_placements(const MemoryConfig& config, std::ui
 DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig& config,
                        const std::string& name = "tensor");
 Tensor from_device(const DeviceTensor& tensor);
+// The same transfers on bytes the caller holds, in a host Tensor's storage format for
+// (shape, dtype, layout): one copy each way, no host Tensor in between (the torch module
+// moves torch memory this way). The span's size must be Tensor::storage_bytes exactly.
+DeviceTensor to_device(std::span<const std::uint8_t> bytes, const Shape& shape, DataType dtype, Layout layout, Device& device,
+                       const MemoryConfig& config, const std::string& name = "tensor",
+                       const std::optional<Shape>& padded = std::nullopt);
+void read_from_device(const DeviceTensor& tensor, std::span<std::uint8_t> bytes);
 // An uninitialised device tensor of this shape (for op outputs).
 DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType dtype, Layout layout,
                                     const MemoryConfig& config, const std::string& name,
