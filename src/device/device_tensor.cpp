@@ -153,6 +153,23 @@ DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType
   return DeviceTensor{make_buffer(device, g, config, name), shape, padded, dtype, layout, config};
 }
 
+namespace {
+// The pages of an interleaved buffer as runs of host bytes: (NoC address, offset, size).
+// Where every page is in one bank and pages are not padded (the host preset's DRAM),
+// they lie back to back and the whole tensor is one run: one checked transfer instead of
+// one per stick. Otherwise one run per page.
+template <typename Transfer>
+void for_each_interleaved_run(const Buffer& buffer, const Geometry& g, Transfer&& transfer) {
+  const InterleavedAddressGenerator pages = buffer.address_generator();
+  if (g.num_pages == 0) return;
+  if (pages.num_banks == 1 && pages.aligned_page_size == g.page_size) {
+    transfer(pages.get_noc_addr(0), 0, std::uint64_t{g.num_pages} * g.page_size);
+    return;
+  }
+  for (std::uint32_t i = 0; i < g.num_pages; ++i) transfer(pages.get_noc_addr(i), std::uint64_t{i} * g.page_size, g.page_size);
+}
+}  // namespace
+
 DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig& config, const std::string& name) {
   return to_device(tensor.bytes(), tensor.logical_shape(), tensor.dtype(), tensor.layout(), device, config, name,
                    tensor.layout() == Layout::TILE ? std::optional<Shape>(tensor.padded_shape()) : std::nullopt);
@@ -167,9 +184,9 @@ DeviceTensor to_device(std::span<const std::uint8_t> bytes, const Shape& shape, 
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, config);
   const Buffer& buffer = *dt.buffer;
   if (!config.is_sharded()) {
-    const InterleavedAddressGenerator pages = buffer.address_generator();
-    for (std::uint32_t i = 0; i < g.num_pages; ++i)
-      device.write(pages.get_noc_addr(i), bytes.subspan(std::uint64_t{i} * g.page_size, g.page_size));
+    for_each_interleaved_run(buffer, g, [&](NocAddr at, std::uint64_t offset, std::uint64_t size) {
+      device.write(at, bytes.subspan(offset, size));
+    });
     return dt;
   }
   std::vector<std::uint8_t> zeros(buffer.bytes_per_bank(), 0);
@@ -193,9 +210,9 @@ void read_from_device(const DeviceTensor& dt, std::span<std::uint8_t> bytes) {
   Device& device = dt.buffer->device();
   const Buffer& buffer = *dt.buffer;
   if (!dt.memory_config.is_sharded()) {
-    const InterleavedAddressGenerator pages = buffer.address_generator();
-    for (std::uint32_t i = 0; i < g.num_pages; ++i)
-      device.read(pages.get_noc_addr(i), bytes.subspan(std::uint64_t{i} * g.page_size, g.page_size));
+    for_each_interleaved_run(buffer, g, [&](NocAddr at, std::uint64_t offset, std::uint64_t size) {
+      device.read(at, bytes.subspan(offset, size));
+    });
     return;
   }
   for (const ShardPlacement& p : shard_placements(dt.memory_config, g.rows, g.cols, dt.layout))
