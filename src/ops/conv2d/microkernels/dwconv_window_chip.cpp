@@ -161,6 +161,25 @@ struct ExactRange {
   VU lowest, highest;  // start at all ones and zero
 };
 
+// The last fidelity phase's exponent offset.
+constexpr std::uint32_t last_phase_offset(int phases) { return phases == 4 ? 12 : phases == 3 ? 7 : phases == 2 ? 5 : 0; }
+
+HWY_INLINE void track(ExactRange& range, VU bits) {
+  const DU du;
+  const VU doubled = hn::ShiftLeft<1>(bits);
+  range.lowest = hn::Min(range.lowest, hn::Sub(doubled, hn::Set(du, 1u)));
+  range.highest = hn::Max(range.highest, doubled);
+}
+
+// Every tracked value exact in every lane: zero, or an exponent field in [kLowestField, 253].
+template <std::uint32_t kLowestField>
+HWY_INLINE bool window_exact(const ExactRange& range) {
+  const DU du;
+  const auto low_ok = hn::Gt(range.lowest, hn::Set(du, (kLowestField << 24) - 2));
+  const auto high_ok = hn::Lt(range.highest, hn::Set(du, 254u << 24));
+  return hn::AllTrue(du, hn::And(low_ok, high_ok));
+}
+
 template <int kPhases, bool kBf16In>
 HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, ExactRange& range) {
   const DU du;
@@ -174,22 +193,10 @@ HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t 
     product = hn::Add(product, hn::Mul(hn::BitCast(df, hn::And(a, hn::Set(du, 0xFFF80000u))),
                                        hn::BitCast(df, hn::LoadU(du, table + count + i))));
   const VU bits = hn::BitCast(du, product);
-  const VU doubled = hn::ShiftLeft<1>(bits);
-  range.lowest = hn::Min(range.lowest, hn::Sub(doubled, hn::Set(du, 1u)));
-  range.highest = hn::Max(range.highest, doubled);
+  track(range, bits);
   return bits;
 }
 
-// Every product of the window exact in every lane: non-zero ones with an exponent field
-// in [lowest + 2, 253].
-template <int kPhases>
-HWY_INLINE bool window_exact(const ExactRange& range) {
-  const DU du;
-  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
-  const auto low_ok = hn::Gt(range.lowest, hn::Set(du, ((kLowest + 2) << 24) - 2));
-  const auto high_ok = hn::Lt(range.highest, hn::Set(du, 254u << 24));
-  return hn::AllTrue(du, hn::And(low_ok, high_ok));
-}
 
 // multiply() with bf16 Dst through float, phase by phase. The phases' products are
 // A5*B7, (A10 - A5)*B7, A5*(B11 - B7), (A10 - A5)*(B11 - B7) (An, Bn: cut to n
@@ -234,21 +241,8 @@ HWY_INLINE VU multiply_bf16_table(VU a, const std::uint32_t* table, std::size_t 
     }
   }
   const VU bits = hn::BitCast(du, dst);
-  const VU doubled = hn::ShiftLeft<1>(bits);
-  range.lowest = hn::Min(range.lowest, hn::Sub(doubled, hn::Set(du, 1u)));
-  range.highest = hn::Max(range.highest, doubled);
+  track(range, bits);
   return bits;
-}
-
-// window_exact for multiply_bf16_table.
-template <int kPhases>
-HWY_INLINE bool window_exact_bf16(const ExactRange& range) {
-  const DU du;
-  constexpr std::uint32_t kLowest = kPhases == 4 ? 12 : kPhases == 3 ? 7 : kPhases == 2 ? 5 : 0;
-  constexpr std::uint32_t kLowestField = kLowest + 3 > 13 ? kLowest + 3 : 13;
-  const auto low_ok = hn::Gt(range.lowest, hn::Set(du, (kLowestField << 24) - 2));
-  const auto high_ok = hn::Lt(range.highest, hn::Set(du, 254u << 24));
-  return hn::AllTrue(du, hn::And(low_ok, high_ok));
 }
 
 // The reduce with SrcB = 1.0 (B.hi = 64, B.lo = 0): phase 0 multiplies A.hi by 64 at
@@ -467,7 +461,7 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
                                 : hn::And(dst, hn::Set(du, 0xFFFFE000u));
       hn::StoreU(packed, du, products + std::size_t{k} * N);
     }
-    if (HWY_UNLIKELY(!window_exact<kPhases>(range)))
+    if (HWY_UNLIKELY(!window_exact<last_phase_offset(kPhases) + 2>(range)))
       for (std::uint32_t k = 0; k < K; ++k)
         product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   } else {
@@ -479,7 +473,7 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
       const VU dst = multiply_bf16_table<kPhases, kBf16In>(load_src<kBf16In, kFp32>(window, i), table.planes.data(), table.count, i, range);
       hn::StoreU(dst, du, products + std::size_t{k} * N);
     }
-    if (HWY_UNLIKELY(!window_exact_bf16<kPhases>(range)))
+    if (HWY_UNLIKELY(!window_exact<(last_phase_offset(kPhases) + 3 > 13 ? last_phase_offset(kPhases) + 3 : 13)>(range)))
       for (std::uint32_t k = 0; k < K; ++k)
         product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   }
