@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Per-call cost of shardwise.torch.DepthwiseConv2d against torch's own depthwise conv,
 on the real layers at batch 1 (bench/layers.csv), channels_last inputs, inference mode,
-the same thread count (torch.set_num_threads = the host device's cores):
+the same thread count (torch.set_num_threads(os.cpu_count()): the host preset has a core per CPU):
 
     module     DepthwiseConv2d(x): torch tensor in, torch tensor out
     engine     the same conv2d on shardwise with the input already on the device and
@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from shardwise import _shardwise
-from shardwise.torch import DepthwiseConv2d, _DTYPES
+from shardwise.torch import DepthwiseConv2d, _DTYPES, _raw
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -62,11 +62,10 @@ def main():
         with torch.inference_mode():
             conv(x)  # prepares and caches the weights
             device = conv.sw_device
-            torch.set_num_threads(device.num_cores() if hasattr(device, "num_cores") else os.cpu_count())
-            params, core, weight, bias, _ = conv._prepared[(dtype, 1, h, w)]
-            nhwc = x.permute(0, 2, 3, 1)
-            raw = (nhwc.view(torch.int16) if dtype == torch.bfloat16 else nhwc).numpy()
-            resident = _shardwise.device_tensor_from_buffer(device, raw, [1, 1, h * w, c], _DTYPES[dtype])
+            torch.set_num_threads(os.cpu_count())  # the host preset runs a worker per CPU core
+            params, core, weight, bias = conv._prepared[(dtype, 1, h, w)]
+            resident = _shardwise.device_tensor_from_buffer(device, _raw(x.permute(0, 2, 3, 1)), [1, 1, h * w, c],
+                                                            _DTYPES[dtype])
             wt, bt = conv.weight.detach(), conv.bias.detach()
             rounds = []
             for _ in range(a.rounds):

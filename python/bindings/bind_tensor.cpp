@@ -59,6 +59,16 @@ TensorHandle convert(const TensorHandle& t, Convert&& convert_host) {
   return move_to_device(TensorHandle::from_host(std::move(converted)), t.device, t.on_device->memory_config);
 }
 
+// A buffer's memory as bytes; InvalidArgument unless it is C-contiguous.
+std::span<std::uint8_t> contiguous_bytes(const py::buffer_info& info, const char* what) {
+  py::ssize_t stride = info.itemsize;
+  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
+    check_arg(info.shape[d] == 1 || info.strides[d] == stride, "{}: the buffer is not C-contiguous", what);
+    stride *= info.shape[d];
+  }
+  return {static_cast<std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize)};
+}
+
 // Raw ROW_MAJOR bytes (a C-contiguous buffer of 2-byte bfloat16 bits or 4-byte float32
 // values: torch memory viewed as numpy) straight onto the device, DRAM interleaved: one
 // copy. The buffer's byte size must be the tensor's.
@@ -70,13 +80,8 @@ TensorHandle device_tensor_from_buffer(const std::shared_ptr<DeviceHandle>& devi
   const py::buffer_info info = data.request();
   check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)),
             "device_tensor_from_buffer: {}-byte items for {} ({} bytes each)", info.itemsize, to_string(dtype), element_size(dtype));
-  py::ssize_t stride = info.itemsize;
-  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
-    check_arg(info.shape[d] == 1 || info.strides[d] == stride, "device_tensor_from_buffer: the buffer is not C-contiguous");
-    stride *= info.shape[d];
-  }
   const Shape shape{std::span<const std::int64_t>(dims)};
-  const std::span<const std::uint8_t> bytes(static_cast<const std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
+  const std::span<const std::uint8_t> bytes = contiguous_bytes(info, "device_tensor_from_buffer");
   py::gil_scoped_release release;
   std::lock_guard lock(device->run_mutex);
   return TensorHandle::from_device_tensor(to_device(bytes, shape, dtype, Layout::ROW_MAJOR, device->get(), MemoryConfig::dram_interleaved()),
@@ -89,12 +94,7 @@ void read_into(const TensorHandle& t, const py::buffer& data) {
   check_arg(!info.readonly, "read_into: the buffer is read-only");
   check_arg(t.layout() == Layout::ROW_MAJOR, "read_into: the tensor is {}; only ROW_MAJOR tensors are read as raw bytes",
             to_string(t.layout()));
-  py::ssize_t stride = info.itemsize;
-  for (py::ssize_t d = info.ndim - 1; d >= 0; --d) {
-    check_arg(info.shape[d] == 1 || info.strides[d] == stride, "read_into: the buffer is not C-contiguous");
-    stride *= info.shape[d];
-  }
-  const std::span<std::uint8_t> bytes(static_cast<std::uint8_t*>(info.ptr), static_cast<std::size_t>(info.size * info.itemsize));
+  const std::span<std::uint8_t> bytes = contiguous_bytes(info, "read_into");
   py::gil_scoped_release release;
   if (t.on_host()) {
     const auto source = t.host->bytes();

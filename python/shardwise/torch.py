@@ -95,7 +95,8 @@ class DepthwiseConv2d(torch.nn.Module):
         self.weight = torch.nn.Parameter(torch.empty((in_channels, 1) + self.kernel_size, **factory))
         self.bias = torch.nn.Parameter(torch.empty(in_channels, **factory)) if bias else None
         self.reset_parameters()
-        self._prepared = {}  # (dtype, N, H, W) -> (params, config, weight, bias, parameter versions)
+        self._prepared = {}  # (dtype, N, H, W) -> (params, config, prepared weight, prepared bias)
+        self._prepared_versions = None  # the parameters' (storage, version) they were prepared from
         self.sw_device = None
 
     def reset_parameters(self):
@@ -151,24 +152,25 @@ class DepthwiseConv2d(torch.nn.Module):
         """The forward pass on shardwise (no autograd)."""
         device = self.sw_device = self.sw_device or _default_device()
         n, c, h, w = x.shape
+        if self._prepared_versions != self._versions():  # a parameter changed: every prepared copy is stale
+            self._prepared.clear()
+            self._prepared_versions = self._versions()
         key = (x.dtype, n, h, w)
         entry = self._prepared.get(key)
-        if entry is None or entry[4] != self._versions():
-            entry = None
         if entry is None:
             params = _params(n, c, c, h, w, self.kernel_size, self.stride, self._pads(), self.dilation, c)
             _, core = _config(Conv2dConfig(weights_dtype=_DTYPES[x.dtype]), None, None)
             weight = from_torch(self.weight.detach().float())
             bias = from_torch(self.bias.detach().float().reshape(1, 1, 1, c)) if self.bias is not None else None
         else:
-            params, core, weight, bias, _ = entry
+            params, core, weight, bias = entry
         nhwc = x.detach().permute(0, 2, 3, 1)
         if not nhwc.is_contiguous():  # NCHW memory: the one layout change the call needs
             nhwc = nhwc.contiguous()
         source = _shardwise.device_tensor_from_buffer(device, _raw(nhwc), [1, 1, n * h * w, c], _DTYPES[x.dtype])
         result = _shardwise.conv2d(source, weight, bias, device, params, core)
         if entry is None:
-            self._prepared[key] = (params, core, result.weight, result.bias, self._versions())
+            self._prepared[key] = (params, core, result.weight, result.bias)
         out = torch.empty((n, result.out_height, result.out_width, c), dtype=x.dtype)
         result.output.read_into(_raw(out))
         out = out.permute(0, 3, 1, 2)  # NCHW view of NHWC memory: channels_last

@@ -144,7 +144,7 @@ def test_gradients_are_torchs():
     torch.manual_seed(3)
     for padding in (1, "same"):
         for k in (3, 4):
-            conv = DepthwiseConv2d(8, 8, k, padding=padding if k == 3 or padding == "same" else 1)
+            conv = DepthwiseConv2d(8, 8, k, padding=padding)
             ref = torch.nn.Conv2d(8, 8, k, padding=conv.padding, groups=8)
             with torch.no_grad():
                 ref.weight.copy_(conv.weight)

@@ -168,6 +168,11 @@ void for_each_interleaved_run(const Buffer& buffer, const Geometry& g, Transfer&
   }
   for (std::uint32_t i = 0; i < g.num_pages; ++i) transfer(pages.get_noc_addr(i), std::uint64_t{i} * g.page_size, g.page_size);
 }
+
+// The padded shape a host Tensor of `dt` is stored with: TILE's; none in ROW_MAJOR.
+std::optional<Shape> tile_padding(const DeviceTensor& dt) {
+  return dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
+}
 }  // namespace
 
 DeviceTensor to_device(const Tensor& tensor, Device& device, const MemoryConfig& config, const std::string& name) {
@@ -202,8 +207,7 @@ DeviceTensor to_device(std::span<const std::uint8_t> bytes, const Shape& shape, 
 
 void read_from_device(const DeviceTensor& dt, std::span<std::uint8_t> bytes) {
   check_arg(dt.buffer != nullptr, "from_device: the device tensor has no buffer");
-  const std::optional<Shape> padded = dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
-  const std::uint64_t expected = Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded);
+  const std::uint64_t expected = Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, tile_padding(dt));
   check_arg(bytes.size() == expected, "from_device: {} bytes given for a {} {} {} tensor of {} bytes", bytes.size(),
             dt.logical_shape.to_string(), to_string(dt.dtype), to_string(dt.layout), expected);
   const Geometry g = geometry(dt.padded_shape, dt.dtype, dt.layout, dt.memory_config);
@@ -222,8 +226,7 @@ void read_from_device(const DeviceTensor& dt, std::span<std::uint8_t> bytes) {
 }
 
 Tensor from_device(const DeviceTensor& dt) {
-  check_arg(dt.buffer != nullptr, "from_device: the device tensor has no buffer");
-  const std::optional<Shape> padded = dt.layout == Layout::TILE ? std::optional<Shape>(dt.padded_shape) : std::nullopt;
+  const std::optional<Shape> padded = tile_padding(dt);
   std::vector<std::uint8_t> bytes(Tensor::storage_bytes(dt.logical_shape, dt.dtype, dt.layout, padded));
   read_from_device(dt, bytes);
   return Tensor::from_bytes(std::move(bytes), dt.logical_shape, dt.dtype, dt.layout, padded);

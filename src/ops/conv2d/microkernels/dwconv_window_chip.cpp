@@ -141,22 +141,9 @@ HWY_INLINE VU multiply(VU a, VU b) {
   return dst;
 }
 
-// multiply() with fp32 Dst where it needs no Dst arithmetic: with both exponent fields
-// in [1, 254] and every phase's exponent in [1, 253], each phase's term lands in Dst
-// exactly (a product of at most 10 x 11 significant bits, aligned by at most 13 places
-// that hold zeros), so the result is the float value of the phases' partial products:
-// LoFi A5*B7, HiFi2 A10*B7, HiFi3 A10*B7 + A5*(B - B7), HiFi4 A10*B (An, Bn: the operand
-// cut to n significant bits). The weight's cut comes precomputed (ChipWeightTable).
-// Whether a lane is exact is read off the float product: its exponent field is e0 or
-// e0 + 1 (e0 = Ea + Eb - 127), so one in [lowest + 2, 253] proves the range (lowest:
-// the last phase's exponent offset); a product of 0 is the chip's 0 too (a zero
-// operand, a zero weight, or every phase below exponent 1), here possibly -0, which
-// the reduce reads as +0 (a zero exponent field). Infinity and NaN products fall
-// outside the range. The check is kept per lane over the window, on the product
+// Which lanes of a window's float products are exact, tracked per lane on each value
 // doubled (the sign shifted out, the exponent field on top): the smallest of
-// (2 * bits - 1), where a zero wraps to the largest value, and the largest 2 * bits;
-// window_exact() reads them. A bfloat16 activation with a zero exponent field is forced
-// to 0 first (its mantissa bits may not be zero; a float32 one is 0 from the unpacker).
+// (2 * bits - 1), where a zero wraps to the largest value, and the largest 2 * bits.
 struct ExactRange {
   VU lowest, highest;  // start at all ones and zero
 };
@@ -180,12 +167,23 @@ HWY_INLINE bool window_exact(const ExactRange& range) {
   return hn::AllTrue(du, hn::And(low_ok, high_ok));
 }
 
+// multiply() with fp32 Dst where it needs no Dst arithmetic: with both exponent fields
+// in [1, 254] and every phase's exponent in [1, 253], each phase's term lands in Dst
+// exactly (a product of at most 10 x 11 significant bits, aligned by at most 13 places
+// that hold zeros), so the result is the float value of the phases' partial products:
+// LoFi A5*B7, HiFi2 A10*B7, HiFi3 A10*B7 + A5*(B - B7), HiFi4 A10*B (An, Bn: the operand
+// cut to n significant bits). The weight's cut comes precomputed (ChipWeightTable).
+// Whether a lane is exact is read off the float product: its exponent field is e0 or
+// e0 + 1 (e0 = Ea + Eb - 127), so one in [lowest + 2, 253] proves the range (lowest:
+// the last phase's exponent offset); a product of 0 is the chip's 0 too (a zero
+// operand, a zero weight, or every phase below exponent 1), here possibly -0, which
+// the reduce reads as +0 (a zero exponent field). Infinity and NaN products fall
+// outside the range. The check runs once per window (ExactRange).
 template <int kPhases, bool kBf16In>
 HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, ExactRange& range) {
   const DU du;
   const DF df;
   const auto b = hn::BitCast(df, hn::LoadU(du, table + i));
-  if constexpr (kBf16In) a = hn::IfThenZeroElse(hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du)), a);
   // A bfloat16 activation has 8 significant bits: the 10-bit cut leaves it as it is.
   const VU a_cut = kPhases == 1 ? hn::And(a, hn::Set(du, 0xFFF80000u)) : kBf16In ? a : hn::And(a, hn::Set(du, 0xFFFFC000u));
   auto product = hn::Mul(hn::BitCast(df, a_cut), b);
@@ -196,7 +194,6 @@ HWY_INLINE VU multiply_fp32_table(VU a, const std::uint32_t* table, std::size_t 
   track(range, bits);
   return bits;
 }
-
 
 // multiply() with bf16 Dst through float, phase by phase. The phases' products are
 // A5*B7, (A10 - A5)*B7, A5*(B11 - B7), (A10 - A5)*(B11 - B7) (An, Bn: cut to n
@@ -217,7 +214,6 @@ template <int kPhases, bool kBf16In>
 HWY_INLINE VU multiply_bf16_table(VU a, const std::uint32_t* table, std::size_t count, std::size_t i, ExactRange& range) {
   const DU du;
   const DF df;
-  if constexpr (kBf16In) a = hn::IfThenZeroElse(hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du)), a);
   const auto round8 = [&](auto v) {  // to 8 significant bits, ties away from zero
     return hn::BitCast(df, hn::And(hn::Add(hn::BitCast(du, v), hn::Set(du, 0x8000u)), hn::Set(du, 0xFFFF0000u)));
   };
@@ -418,9 +414,12 @@ HWY_INLINE VU src_from_float32(VU bits) {
   return hn::IfThenElse(tiny, hn::And(bits, hn::Set(du, 0x80000000u)), hn::And(bits, hn::Set(du, kFp32 ? 0xFFFFE000u : 0xFFFF0000u)));
 }
 
+// A bfloat16 activation as SrcA bits; one with a zero exponent field as 0 (its mantissa
+// bits may not be zero: the float shortcuts would read a subnormal, the page a zero).
 HWY_INLINE VU load_activation(const std::uint16_t* x, std::size_t i) {
   const DU du;
-  return hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(hn::Rebind<std::uint16_t, DU>(), x + i)));
+  const VU a = hn::ShiftLeft<16>(hn::PromoteTo(du, hn::LoadU(hn::Rebind<std::uint16_t, DU>(), x + i)));
+  return hn::IfThenZeroElse(hn::Eq(hn::And(a, hn::Set(du, 0x7F800000u)), hn::Zero(du)), a);
 }
 
 // Steps 1-6 of dwconv_window_chip.hpp for channels [c, c + N).
