@@ -173,7 +173,7 @@ void run_conv2d(const Conv2dOptions& o) {
   const ConvCase c = make_case(o);
   const ConvRun run = run_conv_case(c);
   const Conv2dParams& p = c.params;
-  const Conv2dPlan& plan = run.result.plan;
+  const Conv2dPlan& plan = *run.result.plan;
   const std::vector<std::int64_t> out_shape{p.batch, p.out_channels, run.result.out_height, run.result.out_width};
   if (!o.save_output.empty()) npy::save(o.save_output, out_shape, run.output);
   const CoreRange box = plan.parallel.grid.bounding_box();

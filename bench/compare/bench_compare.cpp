@@ -91,7 +91,7 @@ void write_emulator(const Options& o, const std::vector<Layer>& layers, std::ofs
     c.config.activation = Activation::RELU6;
     c.repeat = o.emulator_repeat;
     const ConvRun run = run_conv_case(c);
-    const ParallelConfig& pc = run.result.plan.parallel;
+    const ParallelConfig& pc = run.result.plan->parallel;
     csv << fmt::format("{},{},1,{:.4f},{:.7f},{},{}\n", o.emulator_arch, l.name, run.median_ms, run.comparison.pcc,
                        to_string(pc.layout), pc.num_cores());
     std::cout << fmt::format("emulator {} {}: {:.3f} ms, pcc {:.7f}\n", o.emulator_arch, l.name, run.median_ms, run.comparison.pcc)

@@ -38,11 +38,11 @@ class ShardwiseConv final : public PreparedConv {
   }
 
   std::string kernel() const override {
-    const ParallelConfig& pc = result_.plan.parallel;
-    if (!result_.plan.host_microkernel.empty())
-      return fmt::format("host program on {} cores, {}", pc.num_cores(), result_.plan.host_microkernel);
+    const ParallelConfig& pc = result_.plan->parallel;
+    if (!result_.plan->host_microkernel.empty())
+      return fmt::format("host program on {} cores, {}", pc.num_cores(), result_.plan->host_microkernel);
     return fmt::format("host preset, TT-faithful kernels: {} on {} cores, {} slice(s)", to_string(pc.layout), pc.num_cores(),
-                       result_.plan.slices.size());
+                       result_.plan->slices.size());
   }
 
  private:

@@ -88,20 +88,20 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
     const Tensor host_weight = weight.to_host_locked();
     result = conv2d(in, host_weight, host_bias, dev, params, config);
   }
-  const ParallelConfig& pc = result.plan.parallel;
+  const ParallelConfig& pc = result.plan->parallel;
   Conv2dOutput out{.output = TensorHandle::from_device_tensor(result.output, device),
                    .out_height = result.out_height,
                    .out_width = result.out_width,
                    .weight = TensorHandle::from_device_tensor(result.prepared.weights, device),
                    .bias = std::nullopt,
-                   .plan = result.plan.summary(),
+                   .plan = result.plan->summary(),
                    .layout = std::string(to_string(pc.layout)),
                    .grid = pc.grid.to_string(),
                    .reason = pc.reason,
-                   .slices = result.plan.slices.size(),
+                   .slices = result.plan->slices.size(),
                    .channel_passes = pc.channel_passes,
                    .num_cores = pc.num_cores(),
-                   .numerics = result.plan.numerics_summary()};
+                   .numerics = result.plan->numerics_summary()};
   out.weight.prepared = PreparedRole::CONV_WEIGHTS;
   out.weight.weight_layout = result.prepared.layout;
   if (result.prepared.bias) {

@@ -157,8 +157,8 @@ void bind_tensor(py::module_& m) {
              return py::bytes(reinterpret_cast<const char*>(h.bytes().data()), h.bytes().size());
            },
            "The bytes exactly as they lie in device memory (tiles packed, faces in order).")
-      .def_property_readonly("shape", [](const TensorHandle& t) { return t.logical_shape().dims(); })
-      .def_property_readonly("padded_shape", [](const TensorHandle& t) { return t.padded_shape().dims(); })
+      .def_property_readonly("shape", [](const TensorHandle& t) { return t.logical_shape().dim_vector(); })
+      .def_property_readonly("padded_shape", [](const TensorHandle& t) { return t.padded_shape().dim_vector(); })
       .def_property_readonly("dtype", &TensorHandle::dtype)
       .def_property_readonly("layout", &TensorHandle::layout)
       .def("storage_type", [](const TensorHandle& t) { return t.on_host() ? "HOST" : "DEVICE"; })

@@ -142,7 +142,7 @@ void decode_elements(const std::uint8_t* in, DataType dtype, std::span<float> va
 
 Shape Tensor::padded_shape_of(const Shape& shape, Layout layout) {
   if (layout == Layout::ROW_MAJOR) return shape;
-  std::vector<std::uint32_t> dims = shape.dims();
+  std::vector<std::uint32_t> dims = shape.dim_vector();
   dims.back() = round_up(dims.back(), kTileWidth);
   if (dims.size() >= 2) dims[dims.size() - 2] = round_up(dims[dims.size() - 2], kTileHeight);
   else dims.insert(dims.begin(), kTileHeight);  // a vector is one row of a 32-row tile
@@ -227,7 +227,7 @@ Tensor Tensor::reshape(const Shape& shape) const {
             "a TILE tensor {} can only be reshaped in its leading dimensions, not to {}", logical_shape_.to_string(),
             shape.to_string());
   if (layout_ == Layout::ROW_MAJOR) return Tensor(shape, shape, dtype_, layout_, bytes_);
-  std::vector<std::uint32_t> padded = padded_shape_of(shape, layout_).dims();
+  std::vector<std::uint32_t> padded = padded_shape_of(shape, layout_).dim_vector();
   padded[padded.size() - 1] = padded_shape_.back(0);  // keep an explicit tile padding
   padded[padded.size() - 2] = padded_shape_.back(1);
   return Tensor(shape, Shape(padded), dtype_, layout_, bytes_);

@@ -100,7 +100,7 @@ TEST_P(Conv2dChipNumerics, MatchesTheModelOfThePageBitForBit) {
   std::optional<Tensor> bias;
   if (c.bias) bias = Tensor::from_vector(b, Shape{C});
   const Conv2dResult r = conv2d(input, Tensor::from_vector(w, Shape{C, 1, c.kh, c.kw}), bias, device, p, config);
-  ASSERT_EQ(r.plan.numerics, Numerics::CHIP);
+  ASSERT_EQ(r.plan->numerics, Numerics::CHIP);
   const std::vector<float> out = from_device(r.output).to_vector();
 
   // What the device holds: the input in its dtype, the weights and bias as prepared.

@@ -55,7 +55,7 @@ TEST_P(HostRealLayers, MatchTheReference) {
       const ConvRun run = run_conv_case(c);
       EXPECT_EQ(run.watcher, batch == 1);
       SCOPED_TRACE(std::string(to_string(dtype)) + " batch " + std::to_string(batch));
-      EXPECT_NE(run.result.plan.host_microkernel, "");  // the host program ran
+      EXPECT_NE(run.result.plan->host_microkernel, "");  // the host program ran
       EXPECT_GE(run.comparison.pcc, 0.99999);
       EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
     }
@@ -74,8 +74,8 @@ TEST(HostProgram, Bf16PairKernelsOnRequest) {
   for (const HostLayer& layer : {kLayers[0], kLayers[7], kLayers[12]}) {
     const ConvRun run = run_conv_case(host_case(layer, DataType::BFLOAT16, 1));
     SCOPED_TRACE(layer.name);
-    EXPECT_EQ(run.result.plan.host_microkernel.find("bf16pairs") != std::string::npos, dw_row_bf16_pairs_supported())
-        << run.result.plan.host_microkernel;
+    EXPECT_EQ(run.result.plan->host_microkernel.find("bf16pairs") != std::string::npos, dw_row_bf16_pairs_supported())
+        << run.result.plan->host_microkernel;
     EXPECT_GE(run.comparison.pcc, 0.99999);
     EXPECT_LE(run.comparison.norm_max_err, 1e-2);
   }
@@ -96,7 +96,7 @@ TEST(HostProgram, TallKernelsMatchTheReference) {
     c.params.pad_top = c.params.pad_bottom = 8;
     const ConvRun run = run_conv_case(c);
     SCOPED_TRACE(to_string(dtype));
-    EXPECT_NE(run.result.plan.host_microkernel, "");
+    EXPECT_NE(run.result.plan->host_microkernel, "");
     EXPECT_GE(run.comparison.pcc, 0.99999);
     EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
   }
@@ -106,12 +106,12 @@ TEST(HostProgram, ChipOnlyFeaturesKeepTheFaithfulKernels) {
   ConvCase c = host_case(kLayers[3], DataType::BFLOAT16, 1);
   c.config.bfloat16_accumulation = true;  // the chip's bf16 Dst: not a host microkernel
   ConvRun run = run_conv_case(c);
-  EXPECT_EQ(run.result.plan.host_microkernel, "");
+  EXPECT_EQ(run.result.plan->host_microkernel, "");
   EXPECT_GE(run.comparison.pcc, 0.999);
   c.config.bfloat16_accumulation = false;
   c.config.activation = Activation::GELU;
   run = run_conv_case(c);
-  EXPECT_EQ(run.result.plan.host_microkernel, "");
+  EXPECT_EQ(run.result.plan->host_microkernel, "");
   EXPECT_GE(run.comparison.pcc, 0.9999);
 }
 

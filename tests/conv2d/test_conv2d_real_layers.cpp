@@ -66,7 +66,7 @@ TEST_P(RealLayers, MatchTheReference) {
   const ConvRun run = run_conv_case(c);
   const double bound = lc.weights == DataType::BFLOAT16 ? 0.9999 : lc.weights == DataType::BFLOAT8_B ? 0.999 : 0.99;
   RecordProperty("pcc", fmt::format("{:.9f}", run.comparison.pcc));
-  RecordProperty("slices", std::to_string(run.result.plan.slices.size()));
+  RecordProperty("slices", std::to_string(run.result.plan->slices.size()));
   if (lc.weights != DataType::BFLOAT16) RecordProperty("quantization_pcc", fmt::format("{:.6f}", run.quantization_pcc));
   EXPECT_GE(run.comparison.pcc, bound);
 }

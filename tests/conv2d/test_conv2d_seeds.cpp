@@ -29,14 +29,14 @@ void expect_close(const ConvRun& run, const char* what) {
 
 TEST(Conv2dSeeds, Height64Channels8x8TwoCores) {
   const ConvRun run = run_conv_case(seed_case(64, 8, 8, TensorMemoryLayout::HEIGHT_SHARDED, 2));
-  EXPECT_EQ(run.result.plan.parallel.num_cores(), 2u);
-  EXPECT_EQ(run.result.plan.slices.front().shard_height, 32u);
+  EXPECT_EQ(run.result.plan->parallel.num_cores(), 2u);
+  EXPECT_EQ(run.result.plan->slices.front().shard_height, 32u);
   expect_close(run, "HEIGHT 64ch");
 }
 
 TEST(Conv2dSeeds, Width64Channels8x8TwoCores) {
   const ConvRun run = run_conv_case(seed_case(64, 8, 8, TensorMemoryLayout::WIDTH_SHARDED, 2));
-  EXPECT_EQ(run.result.plan.cores()[1].weight_start_tile, 1u);
+  EXPECT_EQ(run.result.plan->cores()[1].weight_start_tile, 1u);
   expect_close(run, "WIDTH 64ch");
 }
 
@@ -47,8 +47,8 @@ TEST(Conv2dSeeds, Width128Channels4Cores) {
 
 TEST(Conv2dSeeds, Width48ChannelsSplit32And16) {
   const ConvRun run = run_conv_case(seed_case(48, 8, 8, TensorMemoryLayout::WIDTH_SHARDED, 2));
-  EXPECT_EQ(run.result.plan.parallel.shard_channels(0, 48), 32u);
-  EXPECT_EQ(run.result.plan.parallel.shard_channels(1, 48), 16u);
+  EXPECT_EQ(run.result.plan->parallel.shard_channels(0, 48), 32u);
+  EXPECT_EQ(run.result.plan->parallel.shard_channels(1, 48), 16u);
   expect_close(run, "WIDTH 48ch");
 }
 

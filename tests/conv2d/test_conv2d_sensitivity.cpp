@@ -100,7 +100,7 @@ TEST(Sensitivity, BrokenBlockMulticastFailsThePcc) {
   EXPECT_GE(run_conv_case(c).comparison.pcc, 0.9999);
   c.config.fault = InjectedFault::SKIP_WEIGHT_MULTICAST;
   const ConvRun broken = run_conv_case(c);
-  EXPECT_GT(broken.result.plan.parallel.cores_nhw, 1u);
+  EXPECT_GT(broken.result.plan->parallel.cores_nhw, 1u);
   EXPECT_LT(broken.comparison.pcc, 0.99);
 }
 

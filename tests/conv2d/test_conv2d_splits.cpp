@@ -33,7 +33,7 @@ TEST(Conv2dSplits, SticksSliceWhenTheOutputDoesNotFitL1) {
   c.config.num_cores = 2;
   c.arch_overrides.l1_size = 320 * 1024;
   const ConvRun run = run_conv_case(c);
-  const Conv2dPlan& plan = run.result.plan;
+  const Conv2dPlan& plan = *run.result.plan;
   EXPECT_TRUE(plan.output_in_dram);
   EXPECT_EQ(plan.parallel.channel_passes, 1u);
   EXPECT_GT(plan.slices.size(), 1u);
@@ -49,7 +49,7 @@ TEST(Conv2dSplits, ChannelPassesWhenEvenTheSmallestSliceDoesNotFit) {
   ConvCase c = depthwise(1152, 20, 18, 9, 3);
   c.config.shard_layout = TensorMemoryLayout::HEIGHT_SHARDED;
   const ConvRun run = run_conv_case(c);
-  const Conv2dPlan& plan = run.result.plan;
+  const Conv2dPlan& plan = *run.result.plan;
   EXPECT_GT(plan.parallel.channel_passes, 1u);
   EXPECT_EQ(plan.parallel.channel_shards(), plan.parallel.channel_passes);  // HEIGHT: 1 split per pass
   EXPECT_EQ(run.result.prepared.layout.shards, plan.parallel.channel_shards());
@@ -71,8 +71,8 @@ TEST(Conv2dSplits, ChannelPassesOnBlockAndWidth) {
     if (layout == TensorMemoryLayout::WIDTH_SHARDED) c.config.num_cores = 2;
     c.config.output_layout = Layout::TILE;
     const ConvRun run = run_conv_case(c);
-    EXPECT_GT(run.result.plan.parallel.channel_passes, 1u) << to_string(layout);
-    EXPECT_EQ(run.result.plan.parallel.channel_shards(), 2 * run.result.plan.parallel.channel_passes);
+    EXPECT_GT(run.result.plan->parallel.channel_passes, 1u) << to_string(layout);
+    EXPECT_EQ(run.result.plan->parallel.channel_shards(), 2 * run.result.plan->parallel.channel_passes);
     EXPECT_GE(run.comparison.pcc, 0.9999) << to_string(layout);
   }
 }
@@ -83,7 +83,7 @@ TEST(Conv2dSplits, HostPresetRunsWideLayers) {
   c.params.batch = 2;
   const ConvRun run = run_conv_case(c);
   EXPECT_GE(run.comparison.pcc, 0.9999);
-  EXPECT_LE(run.result.plan.l1_bytes_per_core, run.result.plan.l1_available);
+  EXPECT_LE(run.result.plan->l1_bytes_per_core, run.result.plan->l1_available);
 }
 
 TEST(Conv2dSplits, PreparedWeightsCarryTheChannelPasses) {

@@ -140,7 +140,7 @@ TEST(HostSweep, EveryDispatchTargetMatchesTheReference) {
       if (std::string(s.arch) != "host") continue;
       const ConvRun run = run_conv_case(conv_case_of(s));
       SCOPED_TRACE(std::string(hwy::TargetName(target)) + " " + case_name(testing::TestParamInfo<SweepCase>(s, 0)));
-      ASSERT_NE(run.result.plan.host_microkernel.find(hwy::TargetName(target)), std::string::npos) << run.result.plan.host_microkernel;
+      ASSERT_NE(run.result.plan->host_microkernel.find(hwy::TargetName(target)), std::string::npos) << run.result.plan->host_microkernel;
       if (s.dtype == DataType::BFLOAT16) {
         EXPECT_GE(run.comparison.pcc, 0.9999);
         EXPECT_LE(run.comparison.norm_max_err, 0.004);

@@ -113,13 +113,13 @@ TEST(HostProgramCache, ARepeatHitsAndEveryFieldMisses) {
     Conv2dResult result;
     const std::vector<std::uint8_t> out = run(device, call, &result);
     if (v.host_program) {
-      EXPECT_NE(result.plan.host_microkernel, "");
+      EXPECT_NE(result.plan->host_microkernel, "");
       EXPECT_EQ(cache.misses(), misses + 1) << "a call differing in " << v.field << " reused a cached program";
       EXPECT_EQ(cache.hits(), hits);
       EXPECT_EQ(run(device, call), out);  // and now it is cached
       EXPECT_EQ(cache.hits(), hits + 1);
     } else {
-      EXPECT_EQ(result.plan.host_microkernel, "");
+      EXPECT_EQ(result.plan->host_microkernel, "");
       EXPECT_EQ(cache.misses(), misses);
       EXPECT_EQ(cache.hits(), hits);
     }

@@ -120,6 +120,18 @@ TEST(Tensor, BadInputNamesTheValue) {
     EXPECT_NE(std::string(e.what()).find("is 0"), std::string::npos) << e.what();
   }
   EXPECT_THROW((Shape{-2, 3}), InvalidArgument);
+  try {
+    Shape s{1, 2, 3, 4, 5, 6, 7, 8, 9};
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("rank 9"), std::string::npos) << e.what();
+  }
+  const Shape eight{1, 2, 3, 4, 5, 6, 7, 8};
+  EXPECT_EQ(eight.volume(), 40320u);
+  EXPECT_EQ(eight.back(), 8u);
+  EXPECT_THROW(eight[8], std::out_of_range);
+  EXPECT_THROW((Shape{2, 3}).back(2), std::out_of_range);
+  EXPECT_NE((Shape{2, 3}), (Shape{2, 3, 1}));
   EXPECT_THROW(parse_layout("tiled"), InvalidArgument);
   EXPECT_THROW(Tensor::from_vector(v, Shape{6}).reshape(Shape{4}), InvalidArgument);
 }

@@ -9,6 +9,7 @@
 // sharded like the work, plus the prepared weights and bias (pass them to the
 // PreparedWeights overload to skip preparation) and the plan that ran.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -83,7 +84,8 @@ struct Conv2dResult {
   std::uint32_t out_height = 0;
   std::uint32_t out_width = 0;
   PreparedWeights prepared;
-  Conv2dPlan plan;
+  // Shared with the program cache: a repeated call copies a pointer, not the plan.
+  std::shared_ptr<const Conv2dPlan> plan;
 };
 
 // The shard split a conv will use (for preparing weights ahead of time), including the

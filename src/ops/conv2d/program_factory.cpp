@@ -100,8 +100,8 @@ Conv2dResult run_chip_conv2d(const DeviceTensor& input, const PreparedWeights& w
                              const Conv2dConfig& config) {
   const DataType out_dtype = config.output_dtype.value_or(input.dtype);
   Conv2dResult result;
-  result.plan = make_conv2d_plan(p, config, device, input.dtype, out_dtype, weights);
-  const Conv2dPlan& plan = result.plan;
+  result.plan = std::make_shared<const Conv2dPlan>(make_conv2d_plan(p, config, device, input.dtype, out_dtype, weights));
+  const Conv2dPlan& plan = *result.plan;
   const ParallelConfig& pc = plan.parallel;
 
   const std::uint32_t P = pc.channels_per_shard;

@@ -1,6 +1,7 @@
 #include "ops/conv2d/host/host_program.hpp"
 
 #include <algorithm>
+#include <memory>
 
 #include "core/error.hpp"
 #include "device/program.hpp"
@@ -82,7 +83,7 @@ struct HostProgramKey {
 struct HostProgramEntry {
   Program program{"depthwise conv2d (host)"};
   KernelHandle reader = 0, compute = 0;
-  Conv2dPlan plan;  // plan.parallel.work: the cores that run, with their runtime args
+  std::shared_ptr<const Conv2dPlan> plan;  // plan->parallel.work: the cores that run, with their runtime args
 };
 
 // How the work is cut into items (row chunk x channel block): a few items per core to
@@ -179,7 +180,9 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;
 
   HostProgramEntry entry;
-  Conv2dPlan& plan = entry.plan;
+  auto plan_ptr = std::make_shared<Conv2dPlan>();
+  Conv2dPlan& plan = *plan_ptr;
+  entry.plan = plan_ptr;
   plan.arch = device.arch().name;
   plan.numerics = Numerics::EXACT;
   plan.math = chip_math_of(config);
@@ -269,7 +272,7 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
                                                                               in_buf.bytes_per_bank(), out_buf.bytes_per_bank(),
                                                                               w_buf.bytes_per_bank()));
   // This call's buffers: the only arguments that change between calls with equal keys.
-  for (const CoreWork& work : entry->plan.parallel.work)
+  for (const CoreWork& work : entry->plan->parallel.work)
     for (const KernelHandle kernel : {entry->reader, entry->compute}) {
       HostCoreArgs& args = entry->program.runtime_args<HostCoreArgs>(kernel, work.core);
       args.input_address = in_buf.address();
