@@ -2,12 +2,13 @@
 // creates one coroutine per kernel and core, and runs them cooperatively on the
 // worker pool until all finish, a kernel fails, or nothing can move (a deadlock).
 //
-// Deadlock detection across threads: a global epoch counts passes in which some
-// kernel advanced. A thread that makes a full pass without progress, during which
-// the epoch did not move, records that epoch as its idle mark (it clears the mark at
-// the start of every pass). When every thread is finished or idle at the current
-// epoch, no kernel anywhere can advance: the run stops and reports each blocked
-// kernel and what it waits for.
+// Deadlock detection across threads: each thread counts the passes in which one of its
+// kernels advanced (its own counter, on its own cache line: a busy run writes nothing
+// another thread reads). The sum of the counters only grows. A thread that makes a full
+// pass without progress, during which the sum did not move, records that sum as its
+// idle mark (it clears the mark at the start of every pass). When every thread of this
+// run is finished or idle at the current sum, no kernel anywhere can advance: the run
+// stops and reports each blocked kernel and what it waits for.
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -67,7 +68,11 @@ struct LaunchWorkspace {
     std::vector<std::unique_ptr<CoreRun>> cores;   // [0, used) are the last run's
     std::size_t used = 0;
     std::vector<CoreRun*> slice;                   // this run's cores, in run order
-    alignas(64) std::atomic<std::uint64_t> mark{kBusy};  // own cache line: written every pass
+    // Written only by the thread itself, on their own cache line: the run they belong
+    // to (a mark of an earlier run counts as busy), the idle mark, the progress count.
+    alignas(64) std::atomic<std::uint64_t> run{0};
+    std::atomic<std::uint64_t> mark{kBusy};
+    std::atomic<std::uint64_t> progress{0};
 
     void clear() {
       for (std::size_t i = 0; i < used; ++i) {
@@ -105,23 +110,23 @@ struct LaunchWorkspace {
   std::vector<CoreCoord> run_cores;     // cores that run kernels, grid order
   std::vector<bool> laid_out;           // per grid core
   unsigned active = 0;                  // threads of the last run
+  std::uint64_t runs = 0;               // launches so far: the current run's stamp
 };
 
 void LaunchWorkspaceDeleter::operator()(LaunchWorkspace* workspace) const { delete workspace; }
 
 namespace {
 
-struct RunState {
+// On its own cache lines (the caller's stack frame around it is written during the run).
+struct alignas(64) RunState {
   std::span<LaunchWorkspace::Thread> threads;
-  std::atomic<std::uint64_t> epoch{0};
+  std::uint64_t run = 0;
   std::atomic<bool> stop{false};
   std::atomic<bool> deadlock{false};
-  std::mutex error_mutex;
+  alignas(64) std::mutex error_mutex;
   std::exception_ptr error;
 
-  explicit RunState(std::span<LaunchWorkspace::Thread> t) : threads(t) {
-    for (auto& thread : threads) thread.mark.store(kBusy);
-  }
+  RunState(std::span<LaunchWorkspace::Thread> t, std::uint64_t run_stamp) : threads(t), run(run_stamp) {}
 
   void fail(std::exception_ptr e) {
     {
@@ -131,19 +136,31 @@ struct RunState {
     stop.store(true);
   }
 
-  bool everyone_idle_at(std::uint64_t epoch_value) const {
+  std::uint64_t total_progress() const {
+    std::uint64_t sum = 0;
+    for (const auto& t : threads) sum += t.progress.load();
+    return sum;
+  }
+
+  bool everyone_idle_at(std::uint64_t total) const {
     for (const auto& t : threads) {
+      if (t.run.load() != run) return false;  // not started yet: busy
       const std::uint64_t v = t.mark.load();
-      if (v != kFinished && v != epoch_value) return false;
+      if (v != kFinished && v != total) return false;
     }
     return true;
   }
 
   void run_thread(unsigned index) {
-    auto& mark = threads[index].mark;
+    LaunchWorkspace::Thread& self = threads[index];
+    auto& mark = self.mark;
+    mark.store(kBusy);
+    self.run.store(run);  // after the mark: whoever sees this run's stamp sees a mark of this run
+    bool idle_before = false;  // the last pass made no progress
     for (int idle_rounds = 0; !stop.load(std::memory_order_relaxed);) {
-      mark.store(kBusy);
-      const std::uint64_t start_epoch = epoch.load();
+      if (idle_before) mark.store(kBusy);
+      // Only after a pass without progress: the sum is read (touching every thread's line) then.
+      const std::uint64_t start_total = idle_before ? total_progress() : 0;
       bool progress = false, unfinished = false;
       for (CoreRun* core : threads[index].slice) {
         for (KernelInstance& k : core->kernels()) {
@@ -165,18 +182,22 @@ struct RunState {
         return;
       }
       if (progress) {
-        epoch.fetch_add(1);
+        self.progress.store(self.progress.load(std::memory_order_relaxed) + 1);
         idle_rounds = 0;
+        idle_before = false;
         continue;
       }
-      if (epoch.load() == start_epoch) {
-        mark.store(start_epoch);
-        if (everyone_idle_at(start_epoch) && epoch.load() == start_epoch) {
+      // A pass without progress that began with the sum read (the one after the first
+      // idle pass) and ended with it unchanged: idle at that sum.
+      if (idle_before && total_progress() == start_total) {
+        mark.store(start_total);
+        if (everyone_idle_at(start_total) && total_progress() == start_total) {
           deadlock.store(true);
           stop.store(true);
           return;
         }
       }
+      idle_before = true;
       if (++idle_rounds > 64) {
 #if defined(__x86_64__)
         _mm_pause();
@@ -327,7 +348,7 @@ void Device::run(Program& program) {
 
   const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(run_cores.size()));
   ws.active = threads;
-  RunState state(std::span(ws.threads).first(threads));
+  RunState state(std::span(ws.threads).first(threads), ++ws.runs);
 
   // Each thread builds the cores it runs (cores i with i % threads == its index): their
   // CB states, then one coroutine per kernel in role order (contexts in the core,

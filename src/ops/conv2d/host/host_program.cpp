@@ -274,10 +274,12 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
   // This call's buffers: the only arguments that change between calls with equal keys.
   for (const CoreWork& work : entry->plan->parallel.work)
     for (const KernelHandle kernel : {entry->reader, entry->compute}) {
+      // Written only when they changed: a worker thread then finds its arguments'
+      // cache line still shared instead of modified by this thread.
       HostCoreArgs& args = entry->program.runtime_args<HostCoreArgs>(kernel, work.core);
-      args.input_address = in_buf.address();
-      args.output_address = out_buf.address();
-      args.weights_address = w_buf.address();
+      if (args.input_address != in_buf.address()) args.input_address = in_buf.address();
+      if (args.output_address != out_buf.address()) args.output_address = out_buf.address();
+      if (args.weights_address != w_buf.address()) args.weights_address = w_buf.address();
     }
   device.run(entry->program);
   result.plan = entry->plan;
