@@ -189,7 +189,9 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
   const std::uint64_t end = a.address + size;
   const std::uint32_t cb_begin = l1_cb_region_begin();
   const bool in_semaphores = a.address >= arch_.l1_unreserved_base && end <= cb_begin;
-  const bool in_cbs = a.address >= cb_begin && end <= cb_region_end_[core_index(a.core)];
+  // CB regions are the running program's: only its kernels (who != nullptr) reach them
+  // (the last program's regions stay recorded between launches, for its next launch).
+  const bool in_cbs = who != nullptr && a.address >= cb_begin && end <= cb_region_end_[core_index(a.core)];
   if (!in_semaphores && !in_cbs && !l1_allocator_.find(a.address, size) && !l1_small_allocator_.find(a.address, size))
     return fail("not inside a semaphore, a circular buffer of the running program, or an allocated L1 buffer");
   return l1_base(a.core) + a.address;

@@ -143,7 +143,7 @@ class Device {
   LockstepAllocator l1_small_allocator_;
   std::vector<std::unique_ptr<std::uint8_t, FreeDeleter>> l1_;  // per core, zeroed lazily by the OS
   std::vector<HostMemoryRegion> dram_;                          // per bank, reserved whole, touched as used
-  std::vector<std::uint32_t> cb_region_end_;                    // per core, for the running program
+  std::vector<std::uint32_t> cb_region_end_;                    // per core: the CB region of the last program laid out
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LaunchWorkspace, LaunchWorkspaceDeleter> launch_;  // scheduler.cpp: reused by every run
   ProgramCache program_cache_;

@@ -1,5 +1,7 @@
 #include "device/program.hpp"
 
+#include <atomic>
+
 #include "device/arch.hpp"
 
 namespace shardwise {
@@ -24,7 +26,13 @@ KernelHandle Program::add_kernel_erased(std::string name, KernelRole role, CoreR
                 to_string(role), core.to_string());
   }
   kernels_.push_back(KernelSpec{std::move(name), role, std::move(cores), function, std::move(compile_args), {}});
+  layout_id_ = next_layout_id();
   return static_cast<KernelHandle>(kernels_.size() - 1);
+}
+
+std::uint64_t Program::next_layout_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  return ++counter;
 }
 
 KernelSpec& Program::kernel_at(KernelHandle handle) {
@@ -44,12 +52,14 @@ void Program::add_circular_buffer(CoreRangeSet cores, CircularBufferConfig confi
       check_arg(!other.cores.contains(core), "CB {} is declared twice on core {}", config.cb_id, core.to_string());
   }
   circular_buffers_.push_back({std::move(cores), config});
+  layout_id_ = next_layout_id();
 }
 
 std::uint32_t Program::add_semaphore(CoreRangeSet cores, std::uint32_t initial_value) {
   check_arg(semaphores_.size() < kSemaphoreSlots, "program '{}' has {} semaphores already: at most {} are allowed",
             name_, semaphores_.size(), kSemaphoreSlots);
   semaphores_.push_back({std::move(cores), initial_value});
+  layout_id_ = next_layout_id();
   return static_cast<std::uint32_t>(semaphores_.size() - 1);
 }
 

@@ -41,7 +41,7 @@ inline std::uint64_t core_key(CoreCoord c) { return (std::uint64_t{c.y} << 32) |
 
 class Program {
  public:
-  explicit Program(std::string name) : name_(std::move(name)) {}
+  explicit Program(std::string name) : name_(std::move(name)), layout_id_(next_layout_id()) {}
 
   // Kernel arguments are typed structs (one type per kernel, shared with the program
   // factory): a kernel reads them back with ctx.compile_args<T>() / runtime_args<T>().
@@ -78,6 +78,9 @@ class Program {
   std::uint32_t add_semaphore(CoreRangeSet cores, std::uint32_t initial_value);
 
   const std::string& name() const { return name_; }
+  // Changes whenever a kernel, CB or semaphore is added (never for runtime arguments):
+  // the device reuses a launch layout computed for the same id. Unique across programs.
+  std::uint64_t layout_id() const { return layout_id_; }
   const std::vector<KernelSpec>& kernels() const { return kernels_; }
   const std::vector<CircularBufferSpec>& circular_buffers() const { return circular_buffers_; }
   const std::vector<SemaphoreSpec>& semaphores() const { return semaphores_; }
@@ -86,8 +89,10 @@ class Program {
   KernelHandle add_kernel_erased(std::string name, KernelRole role, CoreRangeSet cores, KernelFunction function,
                                  std::any compile_args);
   KernelSpec& kernel_at(KernelHandle handle);
+  static std::uint64_t next_layout_id();
 
   std::string name_;
+  std::uint64_t layout_id_ = 0;
   std::vector<KernelSpec> kernels_;
   std::vector<CircularBufferSpec> circular_buffers_;
   std::vector<SemaphoreSpec> semaphores_;

@@ -312,6 +312,45 @@ TEST(OutOfMemory, CircularBuffersAndBuffersMustFitTogether) {
   }
 }
 
+KernelCoroutine throw_when_run(KernelContext&) {
+  throw std::runtime_error("the added kernel ran");
+  co_return;
+}
+
+// A relaunched program reuses its launch layout only while nothing it depends on
+// changed: an L1 buffer allocated between launches is checked against its CBs again,
+// and its CB regions are open to its kernels, not to host accesses between launches.
+TEST(Launch, RepeatedProgramIsCheckedAgainWhenL1Changes) {
+  Device device = testing::make_device("wormhole_b0", 2);
+  const CoreRangeSet core{{CoreRange{{0, 0}, {0, 0}}}};
+  Program program("400 KB of CBs");
+  program.add_circular_buffer(core, CircularBufferConfig{0, 2048, 200, DataType::BFLOAT16, nullptr});
+  program.add_kernel("k", KernelRole::READER, core, do_nothing);
+  device.run(program);
+  device.run(program);  // the cached layout
+  const std::uint32_t cb_base = device.l1_cb_region_begin();
+  std::vector<std::uint8_t> bytes(64, 0);
+  EXPECT_THROW(device.write(NocAddr::l1({0, 0}, cb_base), bytes), DeviceError);  // not a running program's CB
+  {
+    auto shard = device.create_buffer(BufferConfig{"big shard", BufferType::L1, TensorMemoryLayout::HEIGHT_SHARDED, 512, 2048,
+                                                   BufferShardLayout{core, ShardOrientation::ROW_MAJOR, 512}, false});
+    EXPECT_THROW(device.run(program), OutOfMemory);
+  }
+  device.run(program);  // the shard is gone: it fits again
+  // Another program on other cores in between, then the first again.
+  Program other("elsewhere");
+  const CoreRangeSet two{{CoreRange{{1, 0}, {2, 0}}}};
+  other.add_circular_buffer(two, CircularBufferConfig{0, 64, 2, DataType::BFLOAT16, nullptr});
+  other.add_kernel("k", KernelRole::READER, two, do_nothing);
+  device.run(other);
+  device.run(program);
+  // A kernel added to a program changes its layout id: the new kernel runs.
+  const std::uint64_t before = program.layout_id();
+  program.add_kernel("w", KernelRole::WRITER, core, throw_when_run);
+  EXPECT_NE(program.layout_id(), before);
+  EXPECT_THROW(device.run(program), std::runtime_error);
+}
+
 TEST(Launch, KernelsAndCbsOffTheGridAreNamed) {
   Device device = testing::make_device("wormhole_b0");
   const CoreRangeSet off_grid{{CoreRange{{7, 0}, {8, 0}}}};  // x = 8 is outside the 8x8 grid
