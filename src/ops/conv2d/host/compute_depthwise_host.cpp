@@ -71,7 +71,7 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
         }
         // The next output row's input rows that this row does not read: prefetched.
         std::uint32_t next_count = 0;
-        if (j + 1 < h.out_rows) {
+        if (a.prefetch_next_rows && j + 1 < h.out_rows) {
           const std::int64_t next_top = top + a.stride_h;
           for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
             const std::int64_t in_row = next_top + std::int64_t{i} * a.dilation_h;

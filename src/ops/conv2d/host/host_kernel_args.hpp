@@ -61,6 +61,7 @@ struct HostComputeArgs {
   std::uint64_t input_bytes, output_bytes;  // the regions checked once per run
   std::uint64_t weights_bytes;              // packed [K][Cpad] + bias [Cpad], float32
   std::uint32_t in_element_bytes, out_element_bytes;
+  bool prefetch_next_rows;                  // software prefetch of the next output row's input (host_program.cpp)
 };
 
 // Per core, for both kernels: the work items and the buffers' addresses (runtime
