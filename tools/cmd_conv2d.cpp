@@ -27,6 +27,8 @@ struct Conv2dOptions {
   std::string weights_dtype = "bfloat16";
   std::string output_layout = "row_major";
   std::string activation = "none";
+  double leaky_slope = kDefaultLeakySlope;
+  std::uint32_t dram_slices = 0;  // 0: as many as L1 needs
   bool bfloat16_accumulation = false;
   std::string numerics;       // empty: the arch's default
   std::string math_fidelity = "hifi4";
@@ -115,6 +117,9 @@ ConvCase make_case(const Conv2dOptions& o) {
             o.weights_dtype);
   c.config.output_layout = parse_layout(o.output_layout);
   c.config.activation = parse_activation(o.activation);
+  check_arg(std::isfinite(o.leaky_slope), "--leaky-slope {}: must be a finite number", o.leaky_slope);
+  c.config.leaky_slope = static_cast<float>(o.leaky_slope);
+  if (o.dram_slices > 0) c.config.dram_slices = o.dram_slices;
   c.config.bfloat16_accumulation = o.bfloat16_accumulation;
   if (!o.numerics.empty()) c.config.numerics = parse_numerics(o.numerics);
   c.config.math_fidelity = parse_math_fidelity(o.math_fidelity);
@@ -266,7 +271,10 @@ void add_conv2d_command(CLI::App& app) {
   cmd->add_option("--dtype", o->dtype, "activations: bfloat16|float32")->capture_default_str();
   cmd->add_option("--weights-dtype", o->weights_dtype, "bfloat16|float32|bfloat8_b|bfloat4_b")->capture_default_str();
   cmd->add_option("--output-layout", o->output_layout, "row_major|tile")->capture_default_str();
-  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
+  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu|sigmoid|tanh|hardswish|leaky_relu")->capture_default_str();
+  cmd->add_option("--leaky-slope", o->leaky_slope, "leaky_relu's slope below 0")->capture_default_str();
+  cmd->add_option("--dram-slices", o->dram_slices, "run in at least this many output slices with a DRAM output (TT-NN's DRAM slice config; 0: as L1 needs)")
+      ->capture_default_str();
   cmd->add_flag("--bfloat16-accumulation", o->bfloat16_accumulation,
                 "bf16 Dst (TT-NN's fp32_dest_acc_en = false): with --numerics chip the chip's bf16 Dst rounding, with exact "
                 "float32 sums rounded to bfloat16 after each add");

@@ -94,7 +94,7 @@ void add_reference_command(CLI::App& app) {
   auto o = std::make_shared<ReferenceOptions>();
   CLI::App* cmd = app.add_subcommand("reference", "Run the double-precision reference conv2d on random inputs");
   o->shape.add_to(*cmd);
-  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu")->capture_default_str();
+  cmd->add_option("--activation", o->activation, "none|relu|relu6|silu|gelu|sigmoid|tanh|hardswish|leaky_relu (slope 0.01)")->capture_default_str();
   cmd->add_flag("--bias", o->bias, "add a random bias");
   cmd->add_option("--seed", o->seed, "random seed")->check(unsigned_integer_text())->capture_default_str();
   cmd->add_flag("--json", o->json, "print one JSON object");

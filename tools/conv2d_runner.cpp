@@ -145,6 +145,7 @@ ConvRun run_conv_case(const ConvCase& c) {
   rp.dilation_h = p.dilation_h;
   rp.dilation_w = p.dilation_w;
   rp.activation = c.config.activation;
+  rp.leaky_slope = c.config.leaky_slope;
   if (is_block_float(c.config.weights_dtype)) {
     // Block-float weights and bias: the reference takes the values the device holds
     // (read back and un-laid-out), so the comparison checks the device's arithmetic;

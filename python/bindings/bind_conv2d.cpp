@@ -216,7 +216,11 @@ void bind_conv2d(py::module_& m) {
       .value("RELU", Activation::RELU)
       .value("RELU6", Activation::RELU6)
       .value("SILU", Activation::SILU)
-      .value("GELU", Activation::GELU);
+      .value("GELU", Activation::GELU)
+      .value("SIGMOID", Activation::SIGMOID)
+      .value("TANH", Activation::TANH)
+      .value("HARDSWISH", Activation::HARDSWISH)
+      .value("LEAKY_RELU", Activation::LEAKY_RELU);
   m.def("parse_activation", [](const std::string& name) { return parse_activation(name); }, py::arg("name"));
 
   py::class_<Conv2dConfig>(m, "Conv2dConfigCore", "The C++ Conv2dConfig (the Python Conv2dConfig fills it).")
@@ -228,6 +232,8 @@ void bind_conv2d(py::module_& m) {
       .def_readwrite("weights_dtype", &Conv2dConfig::weights_dtype)
       .def_readwrite("output_dtype", &Conv2dConfig::output_dtype)
       .def_readwrite("activation", &Conv2dConfig::activation)
+      .def_readwrite("leaky_slope", &Conv2dConfig::leaky_slope)
+      .def_readwrite("dram_slices", &Conv2dConfig::dram_slices)
       .def_readwrite("output_layout", &Conv2dConfig::output_layout)
       .def_readwrite("bfloat16_accumulation", &Conv2dConfig::bfloat16_accumulation)
       .def_property(

@@ -104,6 +104,7 @@ void bind_memory_types(py::module_& m) {
       .def("bounding_box", &CoreRangeSet::bounding_box)
       .def("cores", &CoreRangeSet::cores, py::arg("orientation") = ShardOrientation::ROW_MAJOR,
            "Cores in shard order (ROW_MAJOR: x fastest; COL_MAJOR: y fastest).")
+      .def(py::self == py::self)
       .def("__repr__", [](const CoreRangeSet& s) { return "CoreRangeSet" + s.to_string(); });
 
   py::class_<ShardSpec>(m, "ShardSpec", "Shard grid, shard shape [rows, cols] in elements, and orientation.")
@@ -114,6 +115,7 @@ void bind_memory_types(py::module_& m) {
       .def_readonly("grid", &ShardSpec::grid)
       .def_readonly("shape", &ShardSpec::shape)
       .def_readonly("orientation", &ShardSpec::orientation)
+      .def(py::self == py::self)
       .def("__repr__", [](const ShardSpec& s) {
         return fmt::format("ShardSpec(grid={}, shape=[{}, {}], orientation={})", s.grid.to_string(), s.shape[0], s.shape[1],
                            to_string(s.orientation));
@@ -131,6 +133,7 @@ void bind_memory_types(py::module_& m) {
       .def_readonly("buffer_type", &MemoryConfig::buffer_type)
       .def_readonly("shard_spec", &MemoryConfig::shard_spec)
       .def("is_sharded", &MemoryConfig::is_sharded)
+      .def(py::self == py::self)  // by value, as TT-NN's tests compare an output's config with the one asked for
       .def("__repr__", [](const MemoryConfig& c) { return "MemoryConfig(" + c.to_string() + ")"; });
 }
 

@@ -10,12 +10,16 @@
 
 namespace shardwise {
 namespace {
-constexpr std::array<std::pair<Activation, std::string_view>, 5> kNames{{
+constexpr std::array<std::pair<Activation, std::string_view>, 9> kNames{{
     {Activation::NONE, "none"},
     {Activation::RELU, "relu"},
     {Activation::RELU6, "relu6"},
     {Activation::SILU, "silu"},
     {Activation::GELU, "gelu"},
+    {Activation::SIGMOID, "sigmoid"},
+    {Activation::TANH, "tanh"},
+    {Activation::HARDSWISH, "hardswish"},
+    {Activation::LEAKY_RELU, "leaky_relu"},
 }};
 }  // namespace
 
@@ -31,7 +35,9 @@ Activation parse_activation(std::string_view name) {
   if (lower.empty()) return Activation::NONE;
   for (const auto& [value, known] : kNames)
     if (known == lower) return value;
-  throw InvalidArgument(fmt::format("unknown activation '{}': allowed are none, relu, relu6, silu, gelu", name));
+  std::string allowed;
+  for (const auto& [value, known] : kNames) allowed += (allowed.empty() ? "" : ", ") + std::string(known);
+  throw InvalidArgument(fmt::format("unknown activation '{}': allowed are {}", name, allowed));
 }
 
 }  // namespace shardwise

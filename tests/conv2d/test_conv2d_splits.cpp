@@ -42,6 +42,29 @@ TEST(Conv2dSplits, SticksSliceWhenTheOutputDoesNotFitL1) {
   EXPECT_EQ(run.result.output.memory_config.memory_layout, TensorMemoryLayout::INTERLEAVED);
 }
 
+// Slices asked for (TT-NN's DRAM slice config): a layer that fits L1 in one pass still
+// runs in that many slices, each writing its part of the DRAM output; on the host
+// preset too (the TT-faithful programs run them); the plan says they were asked for.
+TEST(Conv2dSplits, RequestedDramSlicesAreRun) {
+  for (const char* arch : {"wormhole_b0", "host"})
+    for (std::uint32_t requested : {2u, 3u}) {
+      ConvCase c = depthwise(64, 28, 28, 3);
+      c.arch = arch;
+      c.config.shard_layout = TensorMemoryLayout::HEIGHT_SHARDED;
+      c.config.num_cores = 2;  // 784 outputs: slices of whole 32-stick units on 2 cores
+      c.config.dram_slices = requested;
+      const ConvRun run = run_conv_case(c);
+      const Conv2dPlan& plan = *run.result.plan;
+      SCOPED_TRACE(fmt::format("{} {} slices", arch, requested));
+      EXPECT_TRUE(plan.output_in_dram);
+      EXPECT_EQ(plan.slices.size(), requested);
+      EXPECT_EQ(plan.host_microkernel, "");
+      EXPECT_NE(plan.summary().find(fmt::format("{} DRAM slices asked for", requested)), std::string::npos) << plan.summary();
+      EXPECT_GE(run.comparison.pcc, 0.99999);
+      EXPECT_EQ(run.result.output.memory_config.memory_layout, TensorMemoryLayout::INTERLEAVED);
+    }
+}
+
 // HEIGHT keeps every channel of a window on one core: 1152 channels under a dilated
 // 9x9 window need a halo of ~1100 sticks x 1152 channels, more than L1 even for 32
 // output sticks. The channels are then split in time.

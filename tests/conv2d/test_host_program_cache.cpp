@@ -15,7 +15,7 @@ namespace {
 
 // A field added to either struct must be added to the variants below as well.
 static_assert(sizeof(Conv2dParams) == 16 * sizeof(std::uint32_t), "Conv2dParams changed: add the new field to kVariants");
-static_assert(sizeof(Conv2dConfig) == 36, "Conv2dConfig changed: add the new field to kVariants");
+static_assert(sizeof(Conv2dConfig) == 56, "Conv2dConfig changed: add the new field to kVariants");
 
 struct Call {
   Conv2dParams params;
@@ -64,6 +64,8 @@ const std::vector<Variant> kVariants{
     {"weights_dtype", [](Call& c) { c.config.weights_dtype = DataType::BFLOAT16; }},
     {"output_dtype", [](Call& c) { c.config.output_dtype = DataType::BFLOAT16; }},
     {"activation", [](Call& c) { c.config.activation = Activation::RELU6; }},
+    {"leaky_slope", [](Call& c) { c.config.leaky_slope = 0.2f; }},
+    {"dram_slices", [](Call& c) { c.config.dram_slices = 2; }, false},
     {"output_layout", [](Call& c) { c.config.output_layout = Layout::TILE; }, false},
     {"bfloat16_accumulation", [](Call& c) { c.config.bfloat16_accumulation = true; }, false},
     {"fault", [](Call& c) { c.config.fault = InjectedFault::SKIP_WEIGHT_MULTICAST; }, false, false},

@@ -69,6 +69,7 @@ struct Conv2dPlan {
   std::uint64_t l1_bytes_per_core = 0;  // buffers + CBs this op places in each core's L1 (largest slice)
   std::uint64_t l1_available = 0;       // what the device had free for them
   bool output_in_dram = false;          // sliced: the output is DRAM interleaved
+  std::uint32_t requested_slices = 0;   // Conv2dConfig::dram_slices when slices were asked for
   std::vector<SlicePlan> slices;        // pass after pass, stick slices within a pass
   std::string host_microkernel;         // the host program's microkernel; empty on the chip path
   Numerics numerics = Numerics::EXACT;  // the arithmetic in force (numerics_in_force)

@@ -28,12 +28,18 @@ struct Conv2dConfig {
   DataType weights_dtype = DataType::BFLOAT16;
   std::optional<DataType> output_dtype;  // default: the input's dtype
   Activation activation = Activation::NONE;
+  float leaky_slope = static_cast<float>(kDefaultLeakySlope);  // LEAKY_RELU's slope below 0
   Layout output_layout = Layout::ROW_MAJOR;
   bool bfloat16_accumulation = false;  // bf16 Dst: the chip without fp32 accumulation (fp32_dest_acc_en = false)
   // The arithmetic: nullopt means the arch's default (CHIP on wormhole_b0 / blackhole,
   // EXACT on host). CHIP follows chip-numerics.md with this fidelity and Dst width.
   std::optional<Numerics> numerics;
   MathFidelity math_fidelity = MathFidelity::HIFI4;
+  // Output-stick slices asked for (TT-NN's Conv2dSliceConfig with a DRAM height or
+  // width slice type and num_slices): the layer runs in at least this many slices,
+  // each a halo and a conv program writing its part of a DRAM-interleaved output, even
+  // when fewer would fit L1 (more when it needs more). nullopt: as many as L1 needs.
+  std::optional<std::uint32_t> dram_slices;
   InjectedFault fault = InjectedFault::NONE;
   friend bool operator==(const Conv2dConfig&, const Conv2dConfig&) = default;
 };

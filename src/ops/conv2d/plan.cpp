@@ -196,8 +196,8 @@ Conv2dPlan make_conv2d_plan(const Conv2dParams& p, const Conv2dConfig& config, c
   plan.l1_available = device.l1_lowest_buffer_address() - device.l1_cb_region_begin();
   const std::uint64_t total = p.output_sticks();
 
-  // One pass with a sharded output, if it fits.
-  if (pc.channel_passes == 1) {
+  // One pass with a sharded output, if it fits (and no slices were asked for).
+  if (pc.channel_passes == 1 && config.dram_slices.value_or(1) <= 1) {
     SlicePlan whole = plan_slice(p, pc, weights.layout, 0, 0, total);
     plan.l1_bytes_per_core = slice_l1_bytes(p, config, pc, footprint, whole, plan.block_sticks, in_dtype, out_dtype, false);
     if (plan.l1_bytes_per_core <= plan.l1_available) {
@@ -224,8 +224,11 @@ Conv2dPlan make_conv2d_plan(const Conv2dParams& p, const Conv2dConfig& config, c
     if (bytes_for(mid) <= plan.l1_available) hi = mid;
     else lo = mid + 1;
   }
-  const std::uint64_t size = slice_size(hi);
+  // Slices asked for: at least that many (as far as whole 32-stick units per stick block go).
+  const std::uint64_t count = std::max(hi, std::min<std::uint64_t>(config.dram_slices.value_or(1), max_slices));
+  const std::uint64_t size = slice_size(count);
   plan.output_in_dram = true;
+  plan.requested_slices = config.dram_slices.value_or(0);
   plan.l1_bytes_per_core = 0;
   for (std::uint32_t pass = 0; pass < pc.channel_passes; ++pass)
     for (std::uint64_t first = 0; first < total; first += size) {
@@ -259,6 +262,9 @@ std::string Conv2dPlan::summary() const {
   if (pc.channel_passes > 1)
     s += fmt::format("  slices      {} = {} channel pass(es) x {} slice(s) of up to {} output sticks, output DRAM interleaved\n",
                      slices.size(), pc.channel_passes, stick_slices(), first.num_outputs);
+  else if (output_in_dram && requested_slices > 1)
+    s += fmt::format("  slices      {} of up to {} output sticks each, output DRAM interleaved ({} DRAM slices asked for)\n",
+                     slices.size(), first.num_outputs, requested_slices);
   else if (output_in_dram)
     s += fmt::format("  slices      {} of up to {} output sticks each, output DRAM interleaved (a sharded output does not fit L1)\n",
                      slices.size(), first.num_outputs);

@@ -69,7 +69,7 @@ Program make_depthwise_program(const DepthwiseProgramInputs& in) {
   const DepthwiseComputeArgs compute_args{K, P, plan.block_sticks, in.input_dtype, in.weights.dtype, in.output_dtype,
                                           in.config.output_layout, weight_tiles, bias_tiles, in.config.activation,
                                           in.config.bfloat16_accumulation, in.plan.numerics,
-                                          in.config.math_fidelity};
+                                          in.config.math_fidelity, in.config.leaky_slope};
   const KernelHandle reader = program.add_kernel("reader_depthwise", KernelRole::READER, pc.grid, reader_depthwise, reader_args);
   const KernelHandle compute = program.add_kernel("compute_depthwise", KernelRole::COMPUTE, pc.grid, compute_depthwise, compute_args);
 

@@ -33,15 +33,13 @@ std::int64_t Conv2dParams::out_width() const {
   return span < 0 ? 0 : span / stride_w + 1;
 }
 
-double activate(Activation activation, double x) {
+double activate(Activation activation, double x, double leaky_slope) {
   switch (activation) {
     case Activation::NONE: return x;
     case Activation::RELU: return x > 0.0 ? x : 0.0;
-    case Activation::RELU6: return std::min(std::max(x, 0.0), 6.0);
-    case Activation::SILU: return x / (1.0 + std::exp(-x));
-    case Activation::GELU: return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0)));
+    case Activation::RELU6: return std::min(std::max(x, 0.0), 6.0);  // NaN stays NaN here
+    default: return activation_value(activation, x, leaky_slope);
   }
-  return x;
 }
 
 std::vector<double> conv2d(const Conv2dParams& p, std::span<const float> input, std::span<const float> weight,
@@ -81,7 +79,7 @@ std::vector<double> conv2d(const Conv2dParams& p, std::span<const float> input, 
               }
             }
           }
-          out[o++] = activate(p.activation, sum);
+          out[o++] = activate(p.activation, sum, p.leaky_slope);
         }
       }
     }

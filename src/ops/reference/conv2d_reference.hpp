@@ -29,6 +29,7 @@ struct Conv2dParams {
   std::int64_t dilation_w = 1;
   std::int64_t groups = 1;
   Activation activation = Activation::NONE;
+  double leaky_slope = kDefaultLeakySlope;  // LEAKY_RELU only
 
   // InvalidArgument naming the first bad value.
   void validate() const;
@@ -43,7 +44,8 @@ struct Conv2dParams {
 std::vector<double> conv2d(const Conv2dParams& params, std::span<const float> input, std::span<const float> weight,
                            std::span<const float> bias = {});
 
-// The activation applied to one value, in double precision (gelu in its erf form).
-double activate(Activation activation, double x);
+// The activation applied to one value, in double precision (gelu in its erf form;
+// leaky_slope for LEAKY_RELU).
+double activate(Activation activation, double x, double leaky_slope = kDefaultLeakySlope);
 
 }  // namespace shardwise::reference

@@ -21,7 +21,8 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
   const Arch& arch = device.arch();
   return arch.is_host() && arch.num_dram_banks == 1 && input.memory_config.buffer_type == BufferType::DRAM &&
          input.layout == Layout::ROW_MAJOR && config.output_layout == Layout::ROW_MAJOR && dw_row_supports(config.activation) &&
-         !config.bfloat16_accumulation && numerics_in_force(config, arch) == Numerics::EXACT && config.fault == InjectedFault::NONE;
+         !config.bfloat16_accumulation && numerics_in_force(config, arch) == Numerics::EXACT && config.fault == InjectedFault::NONE &&
+         config.dram_slices.value_or(1) <= 1;  // slices asked for: the TT-faithful programs run them
 }
 
 // The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp) only when

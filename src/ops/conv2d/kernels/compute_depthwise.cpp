@@ -39,17 +39,6 @@ void unpack_tile(const std::uint8_t* tile, DataType dtype, float* out) {
   }
 }
 
-inline float activate(Activation act, float x) {
-  switch (act) {
-    case Activation::NONE: return x;
-    case Activation::RELU: return x > 0.0f ? x : 0.0f;
-    case Activation::RELU6: return std::fmin(std::fmax(x, 0.0f), 6.0f);
-    case Activation::SILU: return x / (1.0f + std::exp(-x));
-    case Activation::GELU: return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f));
-  }
-  return x;
-}
-
 inline float load(const std::uint16_t* p, std::uint32_t i) { return bfloat16{p[i]}.to_float(); }
 inline float load(const float* p, std::uint32_t i) { return p[i]; }
 
@@ -86,7 +75,8 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
   float* bias = weights + std::size_t{a.weight_tiles} * kTileElements;
   // CHIP: the same scratch holds Src values (float32 bits) instead of floats.
   const bool chip = a.numerics == Numerics::CHIP;
-  const ChipWindowShape chip_shape{K, P, ChipMath{a.math_fidelity, !a.bfloat16_accumulation}, a.input_dtype, a.output_dtype, a.activation};
+  const ChipWindowShape chip_shape{K, P, ChipMath{a.math_fidelity, !a.bfloat16_accumulation}, a.input_dtype, a.output_dtype, a.activation,
+                                    a.leaky_slope};
   auto* weight_src = reinterpret_cast<std::uint32_t*>(weights);
   auto* bias_src = reinterpret_cast<std::uint32_t*>(bias);
   for (std::uint32_t t = 0; t < a.weight_tiles; ++t) {
@@ -152,7 +142,7 @@ KernelCoroutine compute_depthwise(KernelContext& ctx) {
       for (std::uint32_t c = 0; !chip && c < P; ++c) {
         float v = acc[c] + bias[c];
         if (a.bfloat16_accumulation) v = round_to_bfloat16(v);
-        acc[c] = activate(a.activation, v);
+        acc[c] = activation_value(a.activation, v, a.leaky_slope);
       }
       if (!tile_output) {
         co_await ctx.cb_reserve_back(kOutputCb, 1);

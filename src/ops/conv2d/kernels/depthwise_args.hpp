@@ -67,6 +67,7 @@ struct DepthwiseComputeArgs {
   bool bfloat16_accumulation;
   Numerics numerics;               // CHIP: the chip's arithmetic (microkernels/dwconv_window_chip.hpp)
   MathFidelity math_fidelity;
+  float leaky_slope;               // LEAKY_RELU
 };
 
 struct DepthwiseComputeCoreArgs {

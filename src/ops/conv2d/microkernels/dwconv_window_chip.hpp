@@ -28,6 +28,7 @@ struct ChipWindowShape {
   DataType input_dtype = DataType::BFLOAT16;   // bfloat16 or float32
   DataType output_dtype = DataType::BFLOAT16;  // bfloat16 or float32
   Activation activation = Activation::NONE;
+  float leaky_slope = static_cast<float>(kDefaultLeakySlope);  // LEAKY_RELU
 };
 
 // weights: K*P Src values (numerics/src_unpack.hpp), w[k*P + c]; bias: P Src values or

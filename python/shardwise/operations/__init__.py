@@ -1,0 +1,3 @@
+"""TT-NN's `ttnn.operations` names that tests import (activations' golden functions)."""
+
+from . import activations  # noqa: F401
