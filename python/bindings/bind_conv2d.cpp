@@ -29,6 +29,10 @@ DeviceTensor conv_input(const TensorHandle& input, DeviceHandle& device) {
     if (input.layout() == Layout::ROW_MAJOR) return input.device_tensor();
   }
   Tensor host = input.to_host_locked();
+  // Block-float activations (bfloat8_b, bfloat4_b: TILE only) become bfloat16 sticks, as
+  // TT-NN's halo untilizes them: exact, since a shared exponent and a mantissa of at
+  // most 7 bits is a bfloat16 value.
+  if (host.dtype() == DataType::BFLOAT8_B || host.dtype() == DataType::BFLOAT4_B) host = host.to_dtype(DataType::BFLOAT16);
   if (host.layout() != Layout::ROW_MAJOR) host = host.to_layout(Layout::ROW_MAJOR);
   return to_device(host, device.get(), MemoryConfig::dram_interleaved(), "conv2d input");
 }

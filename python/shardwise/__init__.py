@@ -27,10 +27,12 @@ from ._shardwise import (
     Tensor,
     tile_size,
 )
+from . import operations
 from .conv2d import (
     BlackholeComputeKernelConfig,
     Conv2dConfig,
     MathFidelity,
+    ThrottleLevel,
     WormholeComputeKernelConfig,
     compare_numerics,
     conv2d,
@@ -40,17 +42,27 @@ from .conv2d import (
     unprepare_conv_bias,
     unprepare_conv_weights,
 )
-from .device import close_device, manage_device, open_device
+from .device import MeshDevice, close_device, manage_device, open_device, synchronize_device
 from .memory import CoreGrid, ShardStrategy, create_sharded_memory_config
 from .metrics import assert_with_pcc, comp_pcc, compare, pcc
+from .slicing import (
+    Conv2dDRAMSliceHeight,
+    Conv2dDRAMSliceWidth,
+    Conv2dL1Full,
+    Conv2dL1FullSliceConfig,
+    Conv2dSliceConfig,
+    Conv2dSliceType,
+)
 from .tensor import (
     deallocate,
     from_device,
     from_numpy,
     from_torch,
+    get_memory_config,
     reshape,
     to_device,
     to_layout,
+    to_memory_config,
     to_numpy,
     to_torch,
     typecast,
@@ -78,5 +90,6 @@ from .types import (
     uint16,
     uint32,
 )
+from .unary import UnaryOpType, UnaryWithParam
 
 __version__ = "0.1.0"

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from . import _shardwise
 from ._shardwise import Activation, CoreCoord, CoreRangeSet, Device, Tensor
 from .types import Layout, TensorMemoryLayout, as_dtype, as_layout, bfloat16
+from .slicing import requested_dram_slices
+from .unary import FUSABLE, UnaryOpType, UnaryWithParam
 
 _SHARD_LAYOUTS = (
     TensorMemoryLayout.HEIGHT_SHARDED,
@@ -48,6 +50,29 @@ def _fidelity_name(value):
     raise ValueError(f"math_fidelity {value!r} must be a MathFidelity (LoFi, HiFi2, HiFi3, HiFi4) or its name")
 
 
+class ThrottleLevel(enum.Enum):
+    """TT-NN's matmul-engine throttling (power management on the chip). It slows the
+    chip's FPU down and never changes a result: the model accepts it without effect."""
+
+    NO_THROTTLE = 0
+    LEVEL_1 = 1
+    LEVEL_2 = 2
+    LEVEL_3 = 3
+    LEVEL_4 = 4
+    LEVEL_5 = 5
+
+
+def _throttle_level(value):
+    if isinstance(value, ThrottleLevel):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 5:
+        return ThrottleLevel(value)
+    name = getattr(value, "name", None)  # another module's ThrottleLevel
+    if name in ThrottleLevel.__members__:
+        return ThrottleLevel[name]
+    raise ValueError(f"throttle_level {value!r} must be a ThrottleLevel (NO_THROTTLE, LEVEL_1 .. LEVEL_5) or 0..5")
+
+
 @dataclass
 class WormholeComputeKernelConfig:
     """The compute kernel options of TT-NN, honoured as the chip does with numerics
@@ -55,14 +80,16 @@ class WormholeComputeKernelConfig:
     passes, fp32_dest_acc_en=False makes Dst bfloat16 (every accumulation rounds to 8
     significant bits). With numerics "exact" (the host preset's default) the model
     computes in float32 and only fp32_dest_acc_en=False changes it (sums rounded to
-    bfloat16). math_approx_mode, packer_l1_acc and dst_full_sync_en tune the chip's
-    kernels and are accepted without effect (the model's silu and gelu are float32)."""
+    bfloat16). math_approx_mode, packer_l1_acc, dst_full_sync_en and throttle_level
+    tune the chip's kernels and are accepted without effect (the model's smooth
+    activations are float32, its packer writes each output once)."""
 
     math_fidelity: MathFidelity = MathFidelity.HiFi4
     math_approx_mode: bool = False
     fp32_dest_acc_en: bool = True
     packer_l1_acc: bool = False
     dst_full_sync_en: bool = False
+    throttle_level: ThrottleLevel = ThrottleLevel.NO_THROTTLE
 
 
 BlackholeComputeKernelConfig = WormholeComputeKernelConfig
@@ -70,11 +97,12 @@ BlackholeComputeKernelConfig = WormholeComputeKernelConfig
 
 def init_device_compute_kernel_config(
     arch=None, math_fidelity=MathFidelity.HiFi4, math_approx_mode=False, fp32_dest_acc_en=True, packer_l1_acc=False,
-    dst_full_sync_en=False
+    dst_full_sync_en=False, throttle_level=ThrottleLevel.NO_THROTTLE
 ):
-    """A WormholeComputeKernelConfig, as ttnn.init_device_compute_kernel_config."""
+    """A WormholeComputeKernelConfig, as ttnn.init_device_compute_kernel_config(device.arch(), ...)."""
     _fidelity_name(math_fidelity)
-    return WormholeComputeKernelConfig(math_fidelity, math_approx_mode, fp32_dest_acc_en, packer_l1_acc, dst_full_sync_en)
+    return WormholeComputeKernelConfig(math_fidelity, math_approx_mode, fp32_dest_acc_en, packer_l1_acc, dst_full_sync_en,
+                                       _throttle_level(throttle_level))
 
 
 @dataclass
@@ -85,7 +113,9 @@ class Conv2dConfig:
         bfloat8_b or bfloat4_b.
     shard_layout: TensorMemoryLayout.HEIGHT_SHARDED, WIDTH_SHARDED or BLOCK_SHARDED;
         None chooses one (reference section 4's rules; the plan says why).
-    activation: None/"" , "relu", "relu6", "silu" or "gelu", fused after the bias.
+    activation: None, a UnaryWithParam(UnaryOpType.X[, param]) as TT-NN passes it, or a
+        name: "relu", "relu6", "silu", "gelu", "sigmoid", "tanh", "hardswish",
+        "leaky_relu" (slope 0.01 by name, else UnaryWithParam's param); fused after the bias.
     output_layout: ROW_MAJOR_LAYOUT (default) or TILE_LAYOUT.
     transpose_shards: BLOCK_SHARDED with COL_MAJOR orientation (grid columns split the
         sticks, rows the channels).
@@ -101,8 +131,10 @@ class Conv2dConfig:
     Accepted for compatibility, without effect on results: deallocate_activation frees
     the input device tensor after the conv; act_block_h_override, act_block_w_div,
     enable_act_double_buffer, enable_weights_double_buffer, enable_split_reader,
-    reshard_if_not_optimal, reallocate_halo_output, in_place and config_tensors_in_dram
-    tune the real chip's kernels, which the model plans for itself.
+    reshard_if_not_optimal, reallocate_halo_output, in_place, config_tensors_in_dram,
+    enable_kernel_stride_folding, full_inner_dim, enable_activation_reuse,
+    force_split_reader and override_output_sharding_config tune the real chip's kernels
+    (how activations are blocked, read and reused), which the model plans for itself.
     """
 
     weights_dtype: object = None
@@ -125,6 +157,11 @@ class Conv2dConfig:
     reallocate_halo_output: bool = True
     in_place: bool = False
     config_tensors_in_dram: bool = False
+    enable_kernel_stride_folding: bool = False
+    full_inner_dim: bool = False
+    enable_activation_reuse: bool = False
+    force_split_reader: object = None
+    override_output_sharding_config: bool = False
 
 
 def _pair(value, name):
@@ -175,16 +212,33 @@ def _params(batch_size, in_channels, out_channels, input_height, input_width, ke
 
 
 def _activation(value):
-    if value is None:
-        return Activation.NONE
+    """(Activation, leaky slope) from None, a name, an Activation, a UnaryOpType or a UnaryWithParam."""
+    slope = 0.01
+    if value is None or value == "":
+        return Activation.NONE, slope
     if isinstance(value, Activation):
-        return value
+        return value, slope
     if isinstance(value, str):
-        return _shardwise.parse_activation(value)
-    name = getattr(getattr(value, "op_type", None), "name", None)  # ttnn.UnaryWithParam(ttnn.UnaryOpType.RELU)
-    if name is not None:
-        return _shardwise.parse_activation(name)
-    raise ValueError(f"activation {value!r} must be None or one of 'relu', 'relu6', 'silu', 'gelu'")
+        return _shardwise.parse_activation(value), slope
+    if isinstance(value, UnaryOpType):
+        value = UnaryWithParam(value)
+    elif not isinstance(value, UnaryWithParam) and hasattr(value, "op_type"):  # another module's UnaryWithParam
+        params = list(getattr(value, "params", None) or [])
+        value = UnaryWithParam(value.op_type, params[0] if params else getattr(value, "param", None))
+    if isinstance(value, UnaryWithParam):
+        op = value.op_type
+        if op not in FUSABLE:
+            raise ValueError(f"activation {op.name} cannot be fused into a depthwise conv here: allowed are "
+                             f"{', '.join(o.name for o in FUSABLE)}")
+        if op is UnaryOpType.IDENTITY:
+            return Activation.NONE, slope
+        if op is UnaryOpType.LEAKY_RELU:
+            slope = 0.01 if value.param is None else float(value.param)
+        elif value.params:
+            raise ValueError(f"activation {op.name} takes no parameter, got {value.params}")
+        return getattr(Activation, op.name), slope
+    raise ValueError(f"activation {value!r} must be None, a UnaryWithParam or one of "
+                     "'relu', 'relu6', 'silu', 'gelu', 'sigmoid', 'tanh', 'hardswish', 'leaky_relu'")
 
 
 def _core_grid(config, core):
@@ -225,7 +279,7 @@ def _config(config, compute_config, dtype):
                 "BLOCK_SHARDED or None (automatic)"
             )
         core.shard_layout = config.shard_layout
-    core.activation = _activation(config.activation)
+    core.activation, core.leaky_slope = _activation(config.activation)
     core.output_layout = as_layout(config.output_layout, "output_layout")
     if config.transpose_shards:
         core.orientation = _shardwise.ShardOrientation.COL_MAJOR
@@ -302,9 +356,13 @@ def conv2d(
         WormholeComputeKernelConfig and Conv2dConfig.numerics).
     memory_config: where to place the output (default: sharded as the work ran, or
         DRAM interleaved when the layer ran in slices).
-    dtype: output dtype (bfloat16 or float32; default: the input's).
-    slice_config: accepted for compatibility; the model slices a layer itself when it
-        does not fit in L1 in one pass.
+    dtype: output dtype (bfloat16, float32, or bfloat8_b / bfloat4_b with a TILE
+        output_layout: packed from the float32 result as the chip's packer does;
+        default: the input's, bfloat16 for block-float inputs).
+    slice_config: None or a Conv2dSliceConfig: DRAM height/width slicing with
+        num_slices > 0 runs the layer in at least that many output-stick slices (the
+        output then DRAM interleaved; see shardwise.slicing); otherwise the model
+        slices a layer itself when it does not fit in L1 in one pass.
 
     Returns the output tensor [1, 1, N*out_height*out_width, C]; then [out_height,
     out_width] if return_output_dim; then [prepared_weight, prepared_bias] if
@@ -312,7 +370,7 @@ def conv2d(
     then the run's plan (shard layout, grid, slices, reason, numerics, plan text) if
     return_plan.
     """
-    del slice_config
+    dram_slices = requested_dram_slices(slice_config)
     _check_tensor(input_tensor, "input_tensor")
     _check_tensor(weight_tensor, "weight_tensor")
     _check_tensor(bias_tensor, "bias_tensor", optional=True)
@@ -321,6 +379,7 @@ def conv2d(
     params = _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding,
                      dilation, groups)
     config, core = _config(conv_config, compute_config, dtype)
+    core.dram_slices = dram_slices
     result = _shardwise.conv2d(input_tensor, weight_tensor, bias_tensor, device, params, core)
     output = result.output
     if memory_config is not None:

@@ -3,9 +3,12 @@
 import contextlib
 
 from ._shardwise import CoreCoord, Device
+from .memory import CoreGrid
 
 
-def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint_cores=None, dprint_dir="", watcher=None):
+def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint_cores=None, dprint_dir="", watcher=None,
+                l1_small_size=None, trace_region_size=None, num_command_queues=None, dispatch_core_config=None,
+                worker_l1_size=None):
     """Opens a device model, as ttnn.open_device.
 
     arch: "wormhole_b0" (8x8 cores, 12 DRAM banks), "blackhole" (13x10, 8 banks) or
@@ -19,7 +22,16 @@ def open_device(arch="wormhole_b0", device_id=0, l1_size=None, grid=None, dprint
         TT_METAL_WATCHER); None: the SHARDWISE_WATCHER environment variable if set, else
         on for the chip presets and off for "host". Off, accesses still stay inside the
         device's memory.
+    l1_small_size, trace_region_size, num_command_queues, dispatch_core_config,
+        worker_l1_size: TT-NN's keywords, checked and accepted; the model runs without
+        traces or command queues, and keeps the preset's L1_SMALL region (the conv
+        places nothing there that a larger one would change).
     """
+    for name, value in (("l1_small_size", l1_small_size), ("trace_region_size", trace_region_size),
+                        ("num_command_queues", num_command_queues), ("worker_l1_size", worker_l1_size)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ValueError(f"{name} {value!r} must be a non-negative int (or None)")
+    del dispatch_core_config
     if watcher is not None and not isinstance(watcher, bool):
         raise ValueError(f"watcher {watcher!r} must be True, False or None")
     if not isinstance(device_id, int) or device_id < 0:
@@ -49,3 +61,23 @@ def manage_device(arch="wormhole_b0", **kwargs):
         yield device
     finally:
         device.close()
+
+
+# TT-NN opens one chip or a mesh of them; a device model is a mesh of one: tests that
+# ask `isinstance(device, ttnn.MeshDevice)` and `device.get_device_ids()` see one device.
+MeshDevice = Device
+Device.get_device_ids = lambda self: [0]
+Device.get_num_devices = lambda self: 1
+Device.core_grid = property(
+    lambda self: CoreGrid(y=self.compute_with_storage_grid_size().y, x=self.compute_with_storage_grid_size().x),
+    doc="The compute grid as CoreGrid(y=rows, x=columns), as ttnn's device.core_grid.")
+
+
+def synchronize_device(device, cq_id=None, sub_device_ids=None):
+    """Waits for the device's work, as ttnn.synchronize_device: a device model runs each
+    op to completion before returning, so this only checks the device is open."""
+    del cq_id, sub_device_ids
+    if not isinstance(device, Device):
+        raise ValueError(f"synchronize_device expects a shardwise Device, got {type(device).__name__}")
+    if not device.is_open:
+        raise ValueError("synchronize_device: the device is closed")

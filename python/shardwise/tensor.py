@@ -79,13 +79,24 @@ def _torch_default_dtype(torch_dtype):
     )
 
 
-def from_torch(tensor, dtype=None, layout=None, device=None, memory_config=None, pad_value=0.0):
+def _single_device_mapper(value, name):
+    # A device model is a mesh of one device: no mapper has anything to split or join.
+    if value is not None:
+        raise ValueError(f"{name} {value!r}: a shardwise device is a mesh of one device; pass {name}=None")
+
+
+def from_torch(tensor, dtype=None, layout=None, device=None, memory_config=None, pad_value=0.0, mesh_mapper=None,
+               tile=None, cq_id=None):
     """A shardwise Tensor from a torch tensor, as ttnn.from_torch.
 
     dtype: default bfloat16 for torch.bfloat16 tensors, float32 for other float tensors.
-    layout, device, memory_config, pad_value: as in from_numpy.
+    layout, device, memory_config, pad_value: as in from_numpy (bfloat8_b and
+        bfloat4_b need layout=TILE_LAYOUT, as in TT-NN).
+    mesh_mapper: None (one device); tile, cq_id: accepted (32x32 tiles, no queues).
     """
     _require_torch("from_torch")
+    _single_device_mapper(mesh_mapper, "mesh_mapper")
+    del tile, cq_id
     if not isinstance(tensor, torch.Tensor):
         raise ValueError(f"from_torch expects a torch.Tensor, got {type(tensor).__name__}")
     if tensor.is_complex():
@@ -96,18 +107,28 @@ def from_torch(tensor, dtype=None, layout=None, device=None, memory_config=None,
     return from_numpy(values, dtype=dtype, layout=layout, device=device, memory_config=memory_config, pad_value=pad_value)
 
 
-def to_torch(tensor, dtype=None):
+def to_torch(tensor, dtype=None, mesh_composer=None, device=None, cq_id=None, torch_rank=None):
     """A torch tensor of the shardwise tensor's logical values, as ttnn.to_torch.
 
     bfloat16 tensors come back as torch.bfloat16 (exactly); every other dtype as
     torch.float32 (exact too: block-float values are float32 numbers). `dtype`
-    (a torch dtype) overrides that.
+    (a torch dtype) overrides that. mesh_composer: None (one device); device, cq_id:
+    accepted; torch_rank: drop leading dimensions of size 1 down to this rank.
     """
     _require_torch("to_torch")
+    _single_device_mapper(mesh_composer, "mesh_composer")
+    del device, cq_id
     values = torch.from_numpy(to_numpy(tensor))
     if dtype is None:
         dtype = torch.bfloat16 if tensor.dtype == bfloat16 else torch.float32
-    return values.to(dtype)
+    values = values.to(dtype)
+    if torch_rank is not None:
+        while values.dim() > torch_rank and values.shape[0] == 1:
+            values = values.squeeze(0)
+        if values.dim() != torch_rank:
+            raise ValueError(f"to_torch: a tensor of shape {tuple(tensor.shape)} cannot become rank {torch_rank} "
+                             "by dropping leading dimensions of size 1")
+    return values
 
 
 def to_device(tensor, device, memory_config=None):
@@ -158,6 +179,32 @@ def reshape(tensor, shape):
     return tensor.reshape(dims)
 
 
-def deallocate(tensor):
-    """Frees a device tensor's buffer."""
+def deallocate(tensor, force=True):
+    """Frees a device tensor's buffer (force: accepted, as ttnn.deallocate(t, force);
+    a model tensor has one owner, so it is always freed)."""
+    del force
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"deallocate expects a shardwise Tensor, got {type(tensor).__name__}")
     tensor.deallocate()
+
+
+def get_memory_config(tensor):
+    """Where a device tensor lives (its MemoryConfig), as ttnn.get_memory_config; None
+    for a host tensor."""
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"get_memory_config expects a shardwise Tensor, got {type(tensor).__name__}")
+    return tensor.memory_config() if tensor.is_on_device() else None
+
+
+def to_memory_config(tensor, memory_config, dtype=None):
+    """The device tensor placed as memory_config says (interleaved <-> sharded, DRAM <->
+    L1), optionally in another dtype, as ttnn.to_memory_config. The source stays."""
+    _check_memory_config(memory_config, "to_memory_config")
+    if memory_config is None:
+        raise ValueError("to_memory_config: memory_config is None")
+    if not isinstance(tensor, Tensor) or not tensor.is_on_device():
+        raise ValueError("to_memory_config expects a shardwise Tensor on a device (use to_device for host tensors)")
+    host = tensor.cpu()
+    if dtype is not None:
+        host = host.to_dtype(as_dtype(dtype))
+    return host.to_device(tensor.device(), memory_config)

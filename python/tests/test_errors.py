@@ -34,7 +34,7 @@ def conv_args(dev, channels=32, height=8, width=8, **overrides):
         (dict(input_tensor=torch.randn(1, 8, 8, 32)), "from_torch"),
         (dict(device="wormhole_b0"), "device"),
         (dict(conv_config=ttnn.Conv2dConfig(weights_dtype="bfloat3")), "bfloat3"),
-        (dict(conv_config=ttnn.Conv2dConfig(activation="tanh")), "tanh"),
+        (dict(conv_config=ttnn.Conv2dConfig(activation="softplus")), "softplus"),
         (dict(conv_config=ttnn.Conv2dConfig(shard_layout=ttnn.TensorMemoryLayout.INTERLEAVED)), "shard_layout"),
         (dict(conv_config=ttnn.Conv2dConfig(output_layout="diagonal")), "diagonal"),
         (dict(conv_config=ttnn.Conv2dConfig(shard_layout=ttnn.TensorMemoryLayout.HEIGHT_SHARDED, num_cores=65)), "65"),

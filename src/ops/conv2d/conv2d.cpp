@@ -3,7 +3,10 @@
 // plan.cpp, the chip programs in program_factory.cpp, the host program in host/.
 #include "ops/conv2d/conv2d.hpp"
 
+#include <cstring>
+
 #include "core/error.hpp"
+#include "numerics/packer.hpp"
 #include "ops/conv2d/host/host_program.hpp"
 #include "ops/conv2d/program_factory.hpp"
 
@@ -27,15 +30,49 @@ void validate_input(const DeviceTensor& input, const Conv2dParams& p) {
 void validate_config(const Conv2dConfig& c, DataType output_dtype) {
   check_arg(is_floating_point(c.weights_dtype), "weights dtype {} is not supported: use bfloat16, float32, bfloat8_b or bfloat4_b",
             to_string(c.weights_dtype));
-  check_arg(output_dtype == DataType::BFLOAT16 || output_dtype == DataType::FLOAT32,
-            "output dtype {} is not supported: use bfloat16 or float32", to_string(output_dtype));
+  check_arg(output_dtype == DataType::BFLOAT16 || output_dtype == DataType::FLOAT32 || is_block_float(output_dtype),
+            "output dtype {} is not supported: use bfloat16, float32, bfloat8_b or bfloat4_b", to_string(output_dtype));
+  check_arg(!is_block_float(output_dtype) || c.output_layout == Layout::TILE,
+            "output dtype {} needs output_layout TILE (its exponents are shared by 16 values of a face row); ROW_MAJOR was asked for",
+            to_string(output_dtype));
+}
+
+// A block-float output, from the conv's float32 TILE output (the Dst values: an fp32
+// Dst holds them, a bf16 Dst's are bfloat16 values): every tile packed as the chip's
+// packer does with CHIP numerics (numerics/packer.hpp: through bfloat16, shared
+// exponent per face row, ties away from zero), with the tensor library's conversion
+// (round to nearest even) with EXACT numerics; placed as the float32 output was. The
+// packing runs after the conv's programs, on the host side of the model.
+DeviceTensor pack_block_float_output(const DeviceTensor& output, DataType dtype, Numerics numerics, Device& device) {
+  const Tensor values = from_device(output);
+  Tensor packed = values.to_dtype(dtype);  // EXACT; also sizes the storage for CHIP
+  if (numerics == Numerics::CHIP) {
+    const std::span<const std::uint8_t> in = values.bytes();
+    const std::span<std::uint8_t> out = packed.mutable_bytes();
+    const std::uint64_t in_tile = tile_size(DataType::FLOAT32), out_tile = tile_size(dtype);
+    std::vector<std::uint32_t> dst(kTileElements);
+    for (std::uint64_t t = 0; t < values.num_tiles(); ++t) {
+      std::memcpy(dst.data(), in.data() + t * in_tile, in_tile);
+      pack_block_float_tile_from_dst(dst, dtype, out.subspan(t * out_tile, out_tile));
+    }
+  }
+  return to_device(packed, device, output.memory_config, "conv2d output");
 }
 
 // Which program factory runs the conv (TT-NN's select_program_factory): the host
 // program on the `host` preset where it applies, the TT-faithful programs otherwise.
 Conv2dResult run_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
                         const Conv2dConfig& config) {
-  validate_config(config, config.output_dtype.value_or(input.dtype));
+  const DataType output_dtype = config.output_dtype.value_or(input.dtype);
+  validate_config(config, output_dtype);
+  if (is_block_float(output_dtype)) {
+    Conv2dConfig float_output = config;
+    float_output.output_dtype = DataType::FLOAT32;
+    Conv2dResult result = run_conv2d(input, weights, device, p, float_output);
+    const DeviceTensor values = std::move(result.output);  // freed once packed
+    result.output = pack_block_float_output(values, output_dtype, numerics_in_force(config, device.arch()), device);
+    return result;
+  }
   if (host_program_applies(device, input, config)) return run_host_conv2d(input, weights, device, p, config);
   return run_chip_conv2d(input, weights, device, p, config);
 }
