@@ -44,7 +44,7 @@ from .conv2d import (
 )
 from .device import MeshDevice, close_device, manage_device, open_device, synchronize_device
 from .memory import CoreGrid, ShardStrategy, create_sharded_memory_config
-from .metrics import assert_with_pcc, comp_pcc, compare, pcc
+from .metrics import assert_equal, assert_with_pcc, check_with_pcc_without_tensor_printout, comp_pcc, compare, pcc
 from .slicing import (
     Conv2dDRAMSliceHeight,
     Conv2dDRAMSliceWidth,

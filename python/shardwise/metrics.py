@@ -70,3 +70,22 @@ def assert_with_pcc(expected, actual, pcc_threshold=0.9999):
     if not value >= pcc_threshold:
         raise AssertionError(f"PCC {value:.6f} is below {pcc_threshold}")
     return True, f"PCC {value:.6f}"
+
+
+def check_with_pcc_without_tensor_printout(expected, actual, pcc=0.9999):
+    """(passed, pcc) after checking the shapes, as TT-NN's helper of that name: a shape
+    mismatch gives (False, a message naming both shapes) instead of a PCC."""
+    e, a = _as_array(expected), _as_array(actual)
+    if e.shape != a.shape:
+        return False, f"list(expected.shape)={list(e.shape)} vs list(actual.shape)={list(a.shape)}"
+    return comp_pcc(e, a, pcc)
+
+
+def assert_equal(expected, actual):
+    """Raises AssertionError unless both hold the same shape and values (NaN equal to NaN)."""
+    e, a = _as_array(expected), _as_array(actual)
+    if e.shape != a.shape:
+        raise AssertionError(f"shapes differ: expected {list(e.shape)}, actual {list(a.shape)}")
+    mismatch = ~((e == a) | (np.isnan(e) & np.isnan(a)))
+    if mismatch.any():
+        raise AssertionError(f"{int(mismatch.sum())} of {e.size} values differ (first at flat index {int(np.argmax(mismatch.ravel()))})")

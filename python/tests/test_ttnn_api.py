@@ -246,3 +246,18 @@ def test_run_conv_sequence_with_sharded_input_and_output_memory_config(device):
     passed, pcc = ttnn.comp_pcc(golden(x, weight, bias, 1, 1), values, 0.999)
     record("sharded input bfloat16", pcc)
     assert passed, pcc
+
+
+def test_tt_testing_helpers():
+    a = torch.randn(4, 8)
+    assert ttnn.check_with_pcc_without_tensor_printout(a, a.clone(), pcc=0.99)[0]
+    passed, message = ttnn.check_with_pcc_without_tensor_printout(a, a.reshape(8, 4))
+    assert not passed and "[4, 8]" in message and "[8, 4]" in message
+    assert not ttnn.check_with_pcc_without_tensor_printout(a, -a, pcc=0.5)[0]
+    ttnn.assert_equal(a, a.clone())
+    with pytest.raises(AssertionError, match="1 of 32 values differ"):
+        b = a.clone()
+        b[1, 2] += 1
+        ttnn.assert_equal(a, b)
+    nan = torch.full((2,), float("nan"))
+    ttnn.assert_equal(nan, nan.clone())
