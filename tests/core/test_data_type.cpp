@@ -43,7 +43,17 @@ TEST(Activation, ParsesNames) {
   EXPECT_EQ(parse_activation("relu6"), Activation::RELU6);
   EXPECT_EQ(parse_activation("GELU"), Activation::GELU);
   EXPECT_EQ(parse_activation(""), Activation::NONE);
-  EXPECT_THROW(parse_activation("tanh"), InvalidArgument);
+  EXPECT_EQ(parse_activation("Leaky_Relu"), Activation::LEAKY_RELU);
+  for (Activation a : {Activation::SIGMOID, Activation::TANH, Activation::HARDSWISH, Activation::LEAKY_RELU})
+    EXPECT_EQ(parse_activation(to_string(a)), a);
+  try {
+    parse_activation("softplus");
+    ADD_FAILURE() << "softplus was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'softplus': allowed are none, relu, relu6, silu, gelu, sigmoid, tanh, hardswish, leaky_relu"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace

@@ -95,7 +95,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCommand{"DtypeInteger", "conv2d --dtype int32", 2, "--dtype int32"},
         BadCommand{"DtypeBlockFloat", "conv2d --dtype bfloat8_b", 2, "--dtype bfloat8_b"},
         BadCommand{"WeightsDtypeUnknown", "conv2d --weights-dtype float16", 2, "'float16'"},
-        BadCommand{"ActivationUnknown", "conv2d --activation tanh", 2, "'tanh'"},
+        BadCommand{"ActivationUnknown", "conv2d --activation softplus", 2, "'softplus'"},
+        BadCommand{"LeakySlopeNotFinite", "conv2d --activation leaky_relu --leaky-slope nan", 2, "--leaky-slope"},
         BadCommand{"OutputLayoutUnknown", "conv2d --output-layout diagonal", 2, "'diagonal'"},
         // conv2d: run options
         BadCommand{"RepeatZero", "conv2d --repeat 0", 2, "--repeat 0"},
