@@ -63,7 +63,7 @@ def main():
             conv(x)  # prepares and caches the weights
             device = conv.sw_device
             torch.set_num_threads(os.cpu_count())  # the host preset runs a worker per CPU core
-            params, core, weight, bias = conv._prepared[(dtype, 1, h, w)]
+            params, core, weight, bias, _ = conv._prepared[(dtype, 1, h, w)]
             resident = _shardwise.device_tensor_from_buffer(device, _raw(x.permute(0, 2, 3, 1)), [1, 1, h * w, c],
                                                             _DTYPES[dtype])
             wt, bt = conv.weight.detach(), conv.bias.detach()

@@ -68,8 +68,13 @@ struct Conv2dOutput {
 };
 
 Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, std::optional<TensorHandle> bias,
-                        const std::shared_ptr<DeviceHandle>& device, const Conv2dParams& params, const Conv2dConfig& config) {
+                        const std::shared_ptr<DeviceHandle>& device, const Conv2dParams& params, const Conv2dConfig& config,
+                        std::optional<TensorHandle> output) {
   check_arg(device != nullptr, "conv2d: device is None; open one with shardwise.open_device()");
+  if (output) {
+    check_arg(weight.prepared == PreparedRole::CONV_WEIGHTS, "conv2d into a given output tensor needs prepared weights");
+    check_arg(!output->on_host() && output->device.get() == device.get(), "conv2d: the given output tensor must be on `device`");
+  }
   check_arg(weight.prepared != PreparedRole::CONV_BIAS, "conv2d: weight_tensor is a prepared bias");
   if (bias) check_arg(bias->prepared != PreparedRole::CONV_WEIGHTS, "conv2d: bias_tensor is a prepared weight tensor");
   py::gil_scoped_release release;
@@ -81,7 +86,7 @@ Conv2dOutput run_conv2d(const TensorHandle& input, const TensorHandle& weight, s
     PreparedWeights prepared = prepared_from(weight, bias ? &*bias : nullptr, *device);
     const std::shared_ptr<Buffer> bias_buffer = prepared.bias ? prepared.bias->buffer : nullptr;
     if (weight.host_packed && weight.host_packed->bias_buffer == bias_buffer) prepared.host_packed = weight.host_packed->packed;
-    result = conv2d(in, prepared, dev, params, config);
+    result = conv2d(in, prepared, dev, params, config, output ? &output->device_tensor() : nullptr);
     if (result.prepared.host_packed && !prepared.host_packed)
       weight.host_packed = std::make_shared<HostPackedWeights>(HostPackedWeights{*result.prepared.host_packed, bias_buffer});
   } else {
@@ -270,7 +275,8 @@ void bind_conv2d(py::module_& m) {
       .def_readonly("numerics", &Conv2dOutput::numerics);
 
   m.def("conv2d", &run_conv2d, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("device"), py::arg("params"),
-        py::arg("config"), "Depthwise conv2d on the device model (see shardwise.conv2d).");
+        py::arg("config"), py::arg("output") = py::none(),
+        "Depthwise conv2d on the device model (see shardwise.conv2d); `output`: a device tensor the host program writes into.");
   m.def("prepare_conv_weights", &prepare_weights, py::arg("weight"), py::arg("device"), py::arg("params"),
         py::arg("config"));
   m.def("prepare_conv_bias", &prepare_bias, py::arg("bias"), py::arg("device"), py::arg("params"), py::arg("config"));

@@ -88,6 +88,31 @@ TensorHandle device_tensor_from_buffer(const std::shared_ptr<DeviceHandle>& devi
                                           device);
 }
 
+// The host preset: a ROW_MAJOR DRAM-interleaved device tensor over a writable C-contiguous
+// buffer's memory (raw bfloat16 bits or float32 values), no copy: kernels read and
+// write the caller's memory. The buffer's Python object is kept alive by the device
+// buffer (released with the GIL taken).
+TensorHandle device_tensor_wrapping(const std::shared_ptr<DeviceHandle>& device, const py::buffer& data,
+                                    const std::vector<std::int64_t>& dims, DataType dtype) {
+  check_arg(device != nullptr, "device_tensor_wrapping: device is None");
+  const py::buffer_info info = data.request(true);
+  check_arg(!info.readonly, "device_tensor_wrapping: the buffer is read-only");
+  check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)),
+            "device_tensor_wrapping: {}-byte items for {} ({} bytes each)", info.itemsize, to_string(dtype), element_size(dtype));
+  const Shape shape{std::span<const std::int64_t>(dims)};
+  const std::span<std::uint8_t> bytes = contiguous_bytes(info, "device_tensor_wrapping");
+  std::shared_ptr<void> owner(new py::object(data), [](void* object) {
+    py::gil_scoped_acquire gil;
+    delete static_cast<py::object*>(object);
+  });
+  check_arg(bytes.size() == shape.volume() * element_size(dtype), "device_tensor_wrapping: {} bytes for a {} tensor of {} bytes",
+            bytes.size(), shape.to_string(), shape.volume() * element_size(dtype));
+  py::gil_scoped_release release;
+  std::lock_guard lock(device->run_mutex);
+  return TensorHandle::from_device_tensor(wrap_host_memory(bytes, shape, dtype, device->get(), "wrapped host memory", std::move(owner)),
+                                          device);
+}
+
 // A ROW_MAJOR tensor's bytes into a writable C-contiguous buffer of exactly its size: one copy.
 void read_into(const TensorHandle& t, const py::buffer& data) {
   const py::buffer_info info = data.request(true);
@@ -180,6 +205,9 @@ void bind_tensor(py::module_& m) {
                              [](const TensorHandle& t) { return t.prepared == PreparedRole::CONV_WEIGHTS; })
       .def_property_readonly("is_prepared_conv_bias", [](const TensorHandle& t) { return t.prepared == PreparedRole::CONV_BIAS; })
       .def("__repr__", &describe);
+  m.def("device_tensor_wrapping", &device_tensor_wrapping, py::arg("device"), py::arg("buffer"), py::arg("shape"), py::arg("dtype"),
+        "The host preset: a DRAM-interleaved ROW_MAJOR device tensor over a writable C-contiguous buffer of raw bfloat16 bits "
+        "or float32 values, no copy (rows of a multiple of 32 bytes; ValueError otherwise).");
   m.def("device_tensor_from_buffer", &device_tensor_from_buffer, py::arg("device"), py::arg("buffer"), py::arg("shape"),
         py::arg("dtype"),
         "A DRAM-interleaved ROW_MAJOR device tensor of `shape` from a C-contiguous buffer of raw bfloat16 bits (2-byte items) "

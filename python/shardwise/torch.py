@@ -7,11 +7,14 @@
     replaced = replace_depthwise_convs(model)              # every depthwise nn.Conv2d of a model, in place
 
 The forward pass runs shardwise's conv2d on the `host` preset (one device opened per
-process, on every CPU core). Per call: the input's bytes are copied once onto the
-device (none more when `x` is channels_last: NHWC is the device's layout), the program
-and the prepared weights are cached (prepared again only when the parameters change or
-a new input shape comes), and the output's bytes are copied once into the returned
-tensor, which comes back in the input's memory format (as torch's conv does). Weights
+process, on every CPU core). Per call: when a pixel's channels fill whole 32-byte DRAM
+pages (C a multiple of 8 in float32, of 16 in bfloat16) the device reads a
+channels_last input in place and writes the output straight into the returned tensor's
+memory (device buffers wrapping torch's memory: no copy); otherwise the input is copied
+once onto the device and the output once back. An NCHW input costs one layout change
+to NHWC first. The program and the prepared weights are cached (prepared again only
+when the parameters change or a new input shape comes); the output comes back in the
+input's memory format (as torch's conv does). Weights
 keep the input's dtype: float32 convs compute exactly in float32, bfloat16 convs take
 bfloat16 weights and accumulate in float32.
 
@@ -148,6 +151,25 @@ class DepthwiseConv2d(torch.nn.Module):
         if x.numel() == 0:
             raise ValueError(f"input of shape {tuple(x.shape)} is empty")
 
+    def _prepare(self, device, x):
+        """(params, config, prepared weight, prepared bias, whether rows can be wrapped)
+        for this input's dtype and shape."""
+        n, c, h, w = x.shape
+        params = _params(n, c, c, h, w, self.kernel_size, self.stride, self._pads(), self.dilation, c)
+        _, core = _config(Conv2dConfig(weights_dtype=_DTYPES[x.dtype]), None, None)
+        weight = _shardwise.prepare_conv_weights(from_torch(self.weight.detach().float()), device, params, core)
+        bias = None
+        if self.bias is not None:
+            bias = _shardwise.prepare_conv_bias(from_torch(self.bias.detach().float().reshape(1, 1, 1, c)), device, params, core)
+        # The device reads and writes torch's memory in place when a pixel's channels fill
+        # whole DRAM-aligned pages (the host preset's pages are not padded then).
+        try:
+            _shardwise.device_tensor_wrapping(device, _raw(torch.empty((1, c), dtype=x.dtype)), [1, c], _DTYPES[x.dtype])
+            wraps = True
+        except ValueError:
+            wraps = False
+        return params, core, weight, bias, wraps
+
     def _run(self, x):
         """The forward pass on shardwise (no autograd)."""
         device = self.sw_device = self.sw_device or _default_device()
@@ -158,21 +180,21 @@ class DepthwiseConv2d(torch.nn.Module):
         key = (x.dtype, n, h, w)
         entry = self._prepared.get(key)
         if entry is None:
-            params = _params(n, c, c, h, w, self.kernel_size, self.stride, self._pads(), self.dilation, c)
-            _, core = _config(Conv2dConfig(weights_dtype=_DTYPES[x.dtype]), None, None)
-            weight = from_torch(self.weight.detach().float())
-            bias = from_torch(self.bias.detach().float().reshape(1, 1, 1, c)) if self.bias is not None else None
-        else:
-            params, core, weight, bias = entry
+            entry = self._prepared[key] = self._prepare(device, x)
+        params, core, weight, bias, wraps = entry
+        dtype = _DTYPES[x.dtype]
         nhwc = x.detach().permute(0, 2, 3, 1)
         if not nhwc.is_contiguous():  # NCHW memory: the one layout change the call needs
             nhwc = nhwc.contiguous()
-        source = _shardwise.device_tensor_from_buffer(device, _raw(nhwc), [1, 1, n * h * w, c], _DTYPES[x.dtype])
-        result = _shardwise.conv2d(source, weight, bias, device, params, core)
-        if entry is None:
-            self._prepared[key] = (params, core, result.weight, result.bias)
-        out = torch.empty((n, result.out_height, result.out_width, c), dtype=x.dtype)
-        result.output.read_into(_raw(out))
+        ho, wo = params.out_height(), params.out_width()
+        out = torch.empty((n, ho, wo, c), dtype=x.dtype)
+        if wraps:  # no copy either way: the kernels read x's memory and write out's
+            source = _shardwise.device_tensor_wrapping(device, _raw(nhwc), [1, 1, n * h * w, c], dtype)
+            target = _shardwise.device_tensor_wrapping(device, _raw(out), [1, 1, n * ho * wo, c], dtype)
+            _shardwise.conv2d(source, weight, bias, device, params, core, target)
+        else:
+            source = _shardwise.device_tensor_from_buffer(device, _raw(nhwc), [1, 1, n * h * w, c], dtype)
+            _shardwise.conv2d(source, weight, bias, device, params, core).output.read_into(_raw(out))
         out = out.permute(0, 3, 1, 2)  # NCHW view of NHWC memory: channels_last
         return out if x.is_contiguous(memory_format=torch.channels_last) else out.contiguous()
 

@@ -190,3 +190,26 @@ def test_bad_construction_is_a_value_error(make, message):
 def test_bad_input_is_a_value_error(x, message):
     with pytest.raises(ValueError, match=message):
         DepthwiseConv2d(8, 8, 3)(x)
+
+
+@pytest.mark.parametrize("channels, dtype, wraps", [(32, torch.float32, True), (8, torch.float32, True),
+                                                    (12, torch.float32, False), (16, torch.bfloat16, True),
+                                                    (24, torch.bfloat16, False)],
+                         ids=["c32_f32", "c8_f32", "c12_f32", "c16_bf16", "c24_bf16"])
+def test_torch_memory_is_used_in_place_when_pages_fit(channels, dtype, wraps):
+    """Pixels of whole 32-byte pages: the device reads x's memory and writes the returned
+    tensor's (no copy); other channel counts take one copy each way. Either way the
+    result is right, the input untouched, and each call returns its own tensor."""
+    torch.manual_seed(channels)
+    conv = DepthwiseConv2d(channels, channels, 3, padding=1, dtype=dtype)
+    x = torch.randn(1, channels, 7, 6).to(dtype).contiguous(memory_format=torch.channels_last)
+    before = x.clone()
+    with torch.no_grad():
+        first = conv(x)
+        second = conv(x * 2)
+        expected = torch.nn.functional.conv2d(x.double(), conv.weight.double(), conv.bias.double(), 1, 1, 1, channels)
+    assert conv._prepared[(dtype, 1, 7, 6)][4] is wraps
+    assert torch.equal(x, before)
+    assert first.data_ptr() != second.data_ptr()
+    assert_close_to(first, expected, dtype)
+    assert not torch.equal(first, second)

@@ -6,12 +6,13 @@
 namespace shardwise {
 
 Buffer::Buffer(Device& device, BufferConfig config, std::uint64_t address, std::uint32_t aligned_page_size,
-               std::uint64_t bytes_per_bank)
+               std::uint64_t bytes_per_bank, std::shared_ptr<void> memory_owner)
     : device_(device.lifetime()),
       config_(std::move(config)),
       address_(address),
       aligned_page_size_(aligned_page_size),
-      bytes_per_bank_(bytes_per_bank) {}
+      bytes_per_bank_(bytes_per_bank),
+      memory_owner_(std::move(memory_owner)) {}
 
 Buffer::~Buffer() {
   if (const auto lifetime = device_.lock()) {

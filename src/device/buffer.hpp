@@ -37,7 +37,7 @@ struct BufferConfig {
 class Buffer {
  public:
   Buffer(Device& device, BufferConfig config, std::uint64_t address, std::uint32_t aligned_page_size,
-         std::uint64_t bytes_per_bank);
+         std::uint64_t bytes_per_bank, std::shared_ptr<void> memory_owner = nullptr);
   // A buffer may outlive its device (a result kept after close_device): it then frees
   // nothing, and any use of its device is a DeviceError instead of a dangling access.
   ~Buffer();
@@ -67,6 +67,9 @@ class Buffer {
   std::uint64_t address_;
   std::uint32_t aligned_page_size_;
   std::uint64_t bytes_per_bank_;
+  // A buffer over caller memory (Device::wrap_host_memory): whatever keeps that memory
+  // alive, released after the buffer is freed.
+  std::shared_ptr<void> memory_owner_;
 };
 
 }  // namespace shardwise

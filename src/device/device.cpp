@@ -138,8 +138,41 @@ std::shared_ptr<Buffer> Device::create_buffer(BufferConfig config) {
   return std::make_shared<Buffer>(*this, std::move(config), address, aligned_page, per_bank);
 }
 
+std::shared_ptr<Buffer> Device::wrap_host_memory(BufferConfig config, std::span<std::uint8_t> memory, std::shared_ptr<void> owner) {
+  check_arg(arch_.is_host() && arch_.num_dram_banks == 1, "buffer '{}': only the host preset's DRAM (one bank of host memory) can "
+            "wrap caller memory; {} has {} banks", config.name, arch_.name, arch_.num_dram_banks);
+  check_arg(!running_, "buffer '{}' cannot be made while a program runs", config.name);
+  check_arg(config.type == BufferType::DRAM && config.layout == TensorMemoryLayout::INTERLEAVED,
+            "buffer '{}': wrapped memory is DRAM interleaved, not {} {}", config.name, to_string(config.type), to_string(config.layout));
+  check_arg(config.page_size > 0 && config.page_size % arch_.dram_alignment() == 0,
+            "buffer '{}': pages of {} bytes are padded to {} in DRAM, so caller memory with pages back to back cannot be wrapped",
+            config.name, config.page_size, round_up64(config.page_size, arch_.dram_alignment()));
+  check_arg(config.num_pages > 0 && memory.size() == config.num_pages * config.page_size && memory.data() != nullptr,
+            "buffer '{}': {} pages of {} bytes need {} bytes of memory, {} were given", config.name, config.num_pages,
+            config.page_size, config.num_pages * config.page_size, memory.size());
+  std::uint64_t address = 0;
+  {
+    std::lock_guard lock(lifetime_->mutex);
+    address = next_external_;
+    next_external_ += round_up64(memory.size(), 4096);
+    external_[address] = ExternalRegion{memory.data(), memory.size()};
+  }
+  const std::uint32_t page = config.page_size;
+  return std::make_shared<Buffer>(*this, std::move(config), address, page, memory.size(), std::move(owner));
+}
+
+std::uint8_t* Device::external_pointer(std::uint64_t address, std::uint64_t size) const {
+  auto it = external_.upper_bound(address);
+  if (it == external_.begin()) return nullptr;
+  --it;
+  const std::uint64_t offset = address - it->first;
+  if (offset > it->second.size || size > it->second.size - offset) return nullptr;
+  return it->second.memory + offset;
+}
+
 void Device::deallocate(const Buffer& buffer) {
-  if (buffer.type() == BufferType::DRAM) dram_allocator_.free(buffer.address());
+  if (buffer.type() == BufferType::DRAM && buffer.address() >= kExternalDramBase) external_.erase(buffer.address());
+  else if (buffer.type() == BufferType::DRAM) dram_allocator_.free(buffer.address());
   else if (buffer.l1_small()) l1_small_allocator_.free(buffer.address());
   else l1_allocator_.free(buffer.address());
 }
@@ -152,6 +185,12 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
     throw DeviceError(fmt::format("watcher: {}: {} of {} bytes at {}: {}", where, access_name(access), size,
                                   a.to_string(), rule));
   };
+  // Caller memory the host preset wraps (wrap_host_memory): bounds are the region's.
+  if (a.target == NocTarget::DRAM && a.address >= kExternalDramBase && a.bank == 0) {
+    if (access == MemoryAccess::LOCAL) return fail("a core reaches DRAM only through the NoC");
+    if (std::uint8_t* p = external_pointer(a.address, size)) return p;
+    return fail("not inside a buffer wrapping host memory");
+  }
   if (!watcher_) {  // memory bounds only
     if (a.target == NocTarget::DRAM) {
       if (a.bank >= arch_.num_dram_banks || a.address + size > arch_.dram_bank_size || a.address + size < a.address)

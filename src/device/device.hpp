@@ -6,6 +6,7 @@
 // errors naming the core, kernel, address and rule.
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -87,6 +88,16 @@ class Device {
   DprintOptions& dprint_options() { return options_.dprint; }
 
   std::shared_ptr<Buffer> create_buffer(BufferConfig config);
+  // The host preset only: a DRAM-interleaved buffer over `memory`, which the caller owns
+  // and keeps alive (and unchanged by others) while the buffer lives; nothing is copied.
+  // Its pages must lie back to back as the preset's one DRAM bank would hold them:
+  // page_size a multiple of the DRAM alignment, memory exactly num_pages * page_size
+  // bytes. Its address lies in a window above the bank (kExternalDramBase), never
+  // reused; kernels reach it as any DRAM buffer, through the watcher's checks.
+  // `owner` (optional) keeps the memory alive: the buffer holds it until it is freed.
+  std::shared_ptr<Buffer> wrap_host_memory(BufferConfig config, std::span<std::uint8_t> memory,
+                                           std::shared_ptr<void> owner = nullptr);
+  static constexpr std::uint64_t kExternalDramBase = 1ull << 48;
 
   // Runs every kernel of the program to completion. Throws DeviceError (watcher,
   // deadlock, out-of-memory for CBs) or whatever a kernel threw; the device stays usable.
@@ -144,6 +155,15 @@ class Device {
   std::vector<std::unique_ptr<std::uint8_t, FreeDeleter>> l1_;  // per core, zeroed lazily by the OS
   std::vector<HostMemoryRegion> dram_;                          // per bank, reserved whole, touched as used
   std::vector<std::uint32_t> cb_region_end_;                    // per core: the CB region of the last program laid out
+  // wrap_host_memory's buffers by address: the caller's bytes and their size.
+  struct ExternalRegion {
+    std::uint8_t* memory = nullptr;
+    std::uint64_t size = 0;
+  };
+  std::map<std::uint64_t, ExternalRegion> external_;
+  std::uint64_t next_external_ = kExternalDramBase;
+  // The caller's bytes for [address, address + size) of the external window, or null.
+  std::uint8_t* external_pointer(std::uint64_t address, std::uint64_t size) const;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<LaunchWorkspace, LaunchWorkspaceDeleter> launch_;  // scheduler.cpp: reused by every run
   ProgramCache program_cache_;

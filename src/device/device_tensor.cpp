@@ -153,6 +153,17 @@ DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType
   return DeviceTensor{make_buffer(device, g, config, name), shape, padded, dtype, layout, config};
 }
 
+DeviceTensor wrap_host_memory(std::span<std::uint8_t> bytes, const Shape& shape, DataType dtype, Device& device,
+                              const std::string& name, std::shared_ptr<void> owner) {
+  check_arg(dtype == DataType::BFLOAT16 || dtype == DataType::FLOAT32, "{}: only bfloat16 and float32 memory is wrapped, not {}",
+            name, to_string(dtype));
+  const MemoryConfig config = MemoryConfig::dram_interleaved();
+  const Geometry g = geometry(shape, dtype, Layout::ROW_MAJOR, config);
+  BufferConfig buffer{name, BufferType::DRAM, TensorMemoryLayout::INTERLEAVED, g.num_pages, g.page_size, std::nullopt, false};
+  return DeviceTensor{device.wrap_host_memory(std::move(buffer), bytes, std::move(owner)), shape, shape, dtype, Layout::ROW_MAJOR,
+                      config};
+}
+
 namespace {
 // The pages of an interleaved buffer as runs of host bytes: (NoC address, offset, size).
 // Where every page is in one bank and pages are not padded (the host preset's DRAM),

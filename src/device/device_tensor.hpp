@@ -57,6 +57,13 @@ DeviceTensor to_device(std::span<const std::uint8_t> bytes, const Shape& shape, 
                        const MemoryConfig& config, const std::string& name = "tensor",
                        const std::optional<Shape>& padded = std::nullopt);
 void read_from_device(const DeviceTensor& tensor, std::span<std::uint8_t> bytes);
+// The host preset only: a ROW_MAJOR DRAM-interleaved tensor over the caller's bytes (its
+// storage format for shape and dtype, bfloat16 or float32), no copy: reads see and
+// writes change the caller's memory, which must outlive the tensor's buffer. Refused
+// (InvalidArgument) where pages would need padding: a row of shape.back() elements
+// must be a multiple of the DRAM alignment.
+DeviceTensor wrap_host_memory(std::span<std::uint8_t> bytes, const Shape& shape, DataType dtype, Device& device,
+                              const std::string& name = "wrapped host memory", std::shared_ptr<void> owner = nullptr);
 // An uninitialised device tensor of this shape (for op outputs).
 DeviceTensor allocate_device_tensor(Device& device, const Shape& shape, DataType dtype, Layout layout,
                                     const MemoryConfig& config, const std::string& name,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <cstring>
 
 #include "conv2d_runner.hpp"
 #include "core/error.hpp"
@@ -120,6 +121,43 @@ TEST(HostProgram, NextRowPrefetchOnlyForLargeInputs) {
       EXPECT_GE(run.comparison.pcc, 0.99999);
       EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
     }
+}
+
+// The host program reads an input and writes an output that wrap the caller's memory
+// (no copy either way): the same bits as with device-allocated tensors; a call the
+// host program does not run, or an output of the wrong shape, is refused.
+TEST(HostProgram, WritesIntoAGivenOutputOverCallerMemory) {
+  Device device(arch_preset("host", ArchOverrides{2u, std::nullopt, std::nullopt}), DeviceOptions{{}, 2, std::nullopt});
+  Conv2dParams p;
+  p.in_channels = p.out_channels = p.groups = 64;
+  p.input_height = p.input_width = 9;
+  p.kernel_h = p.kernel_w = 3;
+  p.pad_top = p.pad_bottom = p.pad_left = p.pad_right = 1;
+  Conv2dConfig config;
+  config.weights_dtype = DataType::FLOAT32;
+  std::vector<float> x(9 * 9 * 64), w(64 * 9), b(64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 101) / 50.0f - 1.0f;
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<float>((i * 11) % 13) / 6.0f - 1.0f;
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<float>(i) / 64.0f;
+  const PreparedWeights prepared = prepare_depthwise_weights(device, Tensor::from_vector(w, Shape{64, 1, 3, 3}),
+                                                             Tensor::from_vector(b, Shape{64}), 1, DataType::FLOAT32);
+  const DeviceTensor input = to_device(Tensor::from_vector(x, Shape{1, 1, 81, 64}), device, MemoryConfig::dram_interleaved());
+  const std::vector<float> expected = from_device(conv2d(input, prepared, device, p, config).output).to_vector();
+
+  std::vector<float> out(81 * 64, -7.0f);
+  const std::span<std::uint8_t> out_bytes{reinterpret_cast<std::uint8_t*>(out.data()), out.size() * 4};
+  const DeviceTensor target = wrap_host_memory(out_bytes, Shape{1, 9, 9, 64}, DataType::FLOAT32, device);
+  const DeviceTensor wrapped_input =
+      wrap_host_memory({reinterpret_cast<std::uint8_t*>(x.data()), x.size() * 4}, Shape{1, 1, 81, 64}, DataType::FLOAT32, device);
+  const Conv2dResult result = conv2d(wrapped_input, prepared, device, p, config, &target);
+  EXPECT_EQ(result.output.buffer, target.buffer);
+  EXPECT_EQ(std::memcmp(out.data(), expected.data(), out.size() * 4), 0);  // bit for bit, written in place
+
+  const DeviceTensor wrong = wrap_host_memory(out_bytes, Shape{1, 1, 162, 32}, DataType::FLOAT32, device);
+  EXPECT_THROW(conv2d(input, prepared, device, p, config, &wrong), InvalidArgument);
+  Conv2dConfig gelu = config;
+  gelu.activation = Activation::GELU;  // the TT-faithful kernels: no given output
+  EXPECT_THROW(conv2d(input, prepared, device, p, gelu, &target), InvalidArgument);
 }
 
 TEST(HostProgram, ChipOnlyFeaturesKeepTheFaithfulKernels) {

@@ -110,12 +110,29 @@ Conv2dResult conv2d(const DeviceTensor& input, const Tensor& weight, const std::
 }
 
 Conv2dResult conv2d(const DeviceTensor& input, const PreparedWeights& prepared, Device& device, const Conv2dParams& params,
-                    const Conv2dConfig& config) {
+                    const Conv2dConfig& config, const DeviceTensor* output) {
   params.validate();
   check_depthwise_supported(params);
   check_fits_dram(params, device.arch());
   validate_input(input, params);
-  return run_conv2d(input, prepared, device, params, config);
+  if (!output) return run_conv2d(input, prepared, device, params, config);
+  const DataType out_dtype = config.output_dtype.value_or(input.dtype);
+  validate_config(config, out_dtype);
+  check_arg(host_program_applies(device, input, config),
+            "conv2d into a given output tensor: only the host preset's program writes into one (ROW_MAJOR DRAM input and "
+            "output, an activation it fuses: none, relu or relu6; exact numerics, no requested slices)");
+  const Shape& s = output->logical_shape;
+  const bool flat = s.rank() == 4 && s[0] == 1 && s[1] == 1 && s[2] == params.output_sticks() && s[3] == params.out_channels;
+  const bool nhwc = s.rank() == 4 && s[0] == params.batch && s[1] == params.out_height() && s[2] == params.out_width() &&
+                    s[3] == params.out_channels;
+  check_arg(output->buffer != nullptr && output->layout == Layout::ROW_MAJOR && output->dtype == out_dtype &&
+                output->memory_config == MemoryConfig::dram_interleaved() && (flat || nhwc) &&
+                output->buffer->aligned_page_size() == params.out_channels * element_size(out_dtype),
+            "conv2d: the given output tensor must be ROW_MAJOR {} in DRAM, [1, 1, {}, {}] or [{}, {}, {}, {}] with unpadded "
+            "pages; got {} {} {}",
+            to_string(out_dtype), params.output_sticks(), params.out_channels, params.batch, params.out_height(),
+            params.out_width(), params.out_channels, to_string(output->dtype), to_string(output->layout), s.to_string());
+  return run_host_conv2d(input, prepared, device, params, config, output);
 }
 
 }  // namespace shardwise

@@ -105,7 +105,11 @@ PreparedWeights prepare_depthwise_weights(Device& device, const Tensor& weight, 
 
 Conv2dResult conv2d(const DeviceTensor& input, const Tensor& weight, const std::optional<Tensor>& bias, Device& device,
                     const Conv2dParams& params, const Conv2dConfig& config = {});
+// `output` (optional): the host program writes the result into this tensor instead of
+// allocating one (a buffer wrapping the caller's memory: no copy out). It must be
+// ROW_MAJOR, DRAM interleaved, [1, 1, N*Ho*Wo, C] or [N, Ho, Wo, C] in the output
+// dtype, with unpadded pages; a call the host program does not run refuses it.
 Conv2dResult conv2d(const DeviceTensor& input, const PreparedWeights& prepared, Device& device,
-                    const Conv2dParams& params, const Conv2dConfig& config = {});
+                    const Conv2dParams& params, const Conv2dConfig& config = {}, const DeviceTensor* output = nullptr);
 
 }  // namespace shardwise

@@ -75,6 +75,7 @@ struct HostProgramKey {
   Layout input_layout = Layout::ROW_MAJOR;
   MemoryConfig input_memory;
   std::uint64_t input_page_bytes = 0, input_bytes = 0, weights_bytes = 0;  // the buffers' geometry
+  std::uint64_t output_page_bytes = 0, output_bytes = 0;
 
   friend bool operator==(const HostProgramKey&, const HostProgramKey&) = default;
 };
@@ -253,15 +254,16 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
 }  // namespace
 
 Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
-                             const Conv2dConfig& config) {
+                             const Conv2dConfig& config, const DeviceTensor* output) {
   const DataType out_dtype = config.output_dtype.value_or(input.dtype);
   std::optional<DeviceTensor> packed_now;
   if (!weights.host_packed) packed_now = pack_host_weights(device, weights);
   const DeviceTensor& packed = weights.host_packed ? *weights.host_packed : *packed_now;
 
   Conv2dResult result;
-  result.output = allocate_device_tensor(device, Shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.in_channels}, out_dtype,
-                                         Layout::ROW_MAJOR, MemoryConfig::dram_interleaved(), "conv2d output");
+  result.output = output ? *output
+                         : allocate_device_tensor(device, Shape{1, 1, static_cast<std::int64_t>(p.output_sticks()), p.in_channels},
+                                                  out_dtype, Layout::ROW_MAJOR, MemoryConfig::dram_interleaved(), "conv2d output");
   const Buffer& in_buf = *input.buffer;
   const Buffer& out_buf = *result.output.buffer;
   const Buffer& w_buf = *packed.buffer;
@@ -274,7 +276,9 @@ Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& w
                      input.memory_config,
                      in_buf.aligned_page_size(),
                      in_buf.bytes_per_bank(),
-                     w_buf.bytes_per_bank()};
+                     w_buf.bytes_per_bank(),
+                     out_buf.aligned_page_size(),
+                     out_buf.bytes_per_bank()};
   HostProgramEntry* entry = device.program_cache().find<HostProgramEntry>(key);
   if (!entry)
     entry = &device.program_cache().insert(std::move(key), build_host_program(device, p, config, input.dtype, out_dtype,

@@ -29,7 +29,8 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
 // the prepared tensors hold (block-float weights keep their quantisation). DRAM.
 DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared);
 
+// `output`: write into this tensor (checked by conv2d) instead of allocating one.
 Conv2dResult run_host_conv2d(const DeviceTensor& input, const PreparedWeights& weights, Device& device, const Conv2dParams& p,
-                             const Conv2dConfig& config);
+                             const Conv2dConfig& config, const DeviceTensor* output = nullptr);
 
 }  // namespace shardwise
