@@ -59,6 +59,7 @@ from .tensor import (
     from_numpy,
     from_torch,
     get_memory_config,
+    is_tensor_storage_on_device,
     reshape,
     to_device,
     to_layout,

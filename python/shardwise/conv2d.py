@@ -416,13 +416,18 @@ def prepare_conv_weights(
     input_memory_config=None,
     input_layout=None,
     compute_config=None,
+    input_dtype=None,
+    output_dtype=None,
+    slice_config=None,
 ):
     """Depthwise weights [C, 1, kh, kw] laid out for the conv these arguments describe
     (reference section 6: 32x32 tiles of 16x16 faces, one column block per channel
     shard), in conv_config.weights_dtype, in DRAM on `device`. conv2d takes the result
-    in place of the host weights. has_bias, input_memory_config, input_layout and
-    compute_config are accepted for TT-NN compatibility."""
-    del has_bias, input_memory_config, input_layout, compute_config
+    in place of the host weights. has_bias, input_memory_config, input_layout,
+    compute_config, input_dtype, output_dtype and slice_config are accepted for TT-NN
+    compatibility (the layout depends only on the arch, the parameters and the config)."""
+    del has_bias, input_memory_config, input_layout, compute_config, input_dtype, output_dtype
+    requested_dram_slices(slice_config)  # checked
     _check_tensor(weight_tensor, "weight_tensor")
     if weights_format != "OIHW":
         raise ValueError(f"weights_format {weights_format!r} is not supported: use 'OIHW'")
@@ -450,11 +455,16 @@ def prepare_conv_bias(
     input_memory_config=None,
     input_layout=None,
     compute_config=None,
+    input_dtype=None,
+    output_dtype=None,
+    slice_config=None,
 ):
     """The bias (C values) as a [1, 1, 32, S*P] tile tensor whose row 0 holds bias[c] in
     column c, in conv_config.weights_dtype, in DRAM on `device`. Use it with the weights
-    prepare_conv_weights made for the same arguments."""
-    del input_memory_config, input_layout, compute_config
+    prepare_conv_weights made for the same arguments (the TT-NN keywords accepted there
+    are accepted here too)."""
+    del input_memory_config, input_layout, compute_config, input_dtype, output_dtype
+    requested_dram_slices(slice_config)  # checked
     _check_tensor(bias_tensor, "bias_tensor")
     params = _params(batch_size, in_channels, out_channels, input_height, input_width, kernel_size, stride, padding,
                      dilation, groups)

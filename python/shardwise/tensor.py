@@ -132,11 +132,15 @@ def to_torch(tensor, dtype=None, mesh_composer=None, device=None, cq_id=None, to
 
 
 def to_device(tensor, device, memory_config=None):
-    """A copy of `tensor` on `device`, placed as memory_config says (default DRAM interleaved)."""
+    """`tensor` on `device`, placed as memory_config says (default DRAM interleaved): a
+    copy, except that a tensor already on that device (in that memory config, when one
+    is given) is returned as it is, as TT-NN does (prepared weights stay prepared)."""
     _check_device(device, "to_device")
     _check_memory_config(memory_config, "to_device")
     if device is None:
         raise ValueError("to_device: device is None")
+    if tensor.is_on_device() and tensor.device() is device and (memory_config is None or tensor.memory_config() == memory_config):
+        return tensor
     return tensor.to_device(device, memory_config or DRAM_MEMORY_CONFIG)
 
 
@@ -208,3 +212,15 @@ def to_memory_config(tensor, memory_config, dtype=None):
     if dtype is not None:
         host = host.to_dtype(as_dtype(dtype))
     return host.to_device(tensor.device(), memory_config)
+
+
+def is_tensor_storage_on_device(tensor):
+    """Whether the tensor lives on a device (ttnn.is_tensor_storage_on_device)."""
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"is_tensor_storage_on_device expects a shardwise Tensor, got {type(tensor).__name__}")
+    return tensor.is_on_device()
+
+
+# TT-NN's accessor spellings next to the properties.
+Tensor.get_layout = lambda self: self.layout
+Tensor.get_dtype = lambda self: self.dtype

@@ -261,3 +261,29 @@ def test_tt_testing_helpers():
         ttnn.assert_equal(a, b)
     nan = torch.full((2,), float("nan"))
     ttnn.assert_equal(nan, nan.clone())
+
+
+def test_prepared_weights_with_tt_nn_keywords(device):
+    """prepare_conv_weights / prepare_conv_bias with the keywords TT-NN's models pass
+    (input_dtype, output_dtype, slice_config, the input's memory config and layout)."""
+    torch.manual_seed(7)
+    c, h, w = 32, 10, 10
+    x, weight, bias = torch.randn(1, c, h, w), torch.randn(c, 1, 3, 3), torch.randn(c)
+    tt_x = ttnn.from_torch(x.permute(0, 2, 3, 1), ttnn.bfloat16, device=device)
+    assert ttnn.is_tensor_storage_on_device(tt_x) and not ttnn.is_tensor_storage_on_device(ttnn.from_torch(weight))
+    kw = dict(input_memory_config=tt_x.memory_config(), input_layout=tt_x.get_layout(), in_channels=c, out_channels=c,
+              batch_size=1, input_height=h, input_width=w, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1),
+              dilation=(1, 1), groups=c, device=device, input_dtype=tt_x.get_dtype(), output_dtype=ttnn.bfloat16,
+              slice_config=ttnn.Conv2dL1FullSliceConfig, conv_config=ttnn.Conv2dConfig(weights_dtype=ttnn.bfloat16))
+    pw = ttnn.prepare_conv_weights(weight_tensor=ttnn.from_torch(weight), weights_format="OIHW", has_bias=True, **kw)
+    pb = ttnn.prepare_conv_bias(bias_tensor=ttnn.from_torch(bias.reshape(1, 1, 1, c)), **kw)
+    for name in ("input_memory_config", "input_layout", "input_dtype", "output_dtype", "slice_config"):
+        kw.pop(name)
+    out, (ho, wo) = ttnn.conv2d(input_tensor=tt_x, weight_tensor=ttnn.to_device(pw, device), bias_tensor=pb,
+                                return_output_dim=True, **kw)
+    passed, pcc = ttnn.comp_pcc(golden(x, weight, bias, 1, 1), ttnn.to_torch(out).float().reshape(1, ho, wo, c), 0.999)
+    record("prepared weights bfloat16", pcc)
+    assert passed, pcc
+    with pytest.raises(ValueError, match="slice_config"):
+        ttnn.prepare_conv_bias(bias_tensor=ttnn.from_torch(bias.reshape(1, 1, 1, c)), slice_config="none",
+                               **{k: v for k, v in kw.items() if k != "slice_config"})
