@@ -54,6 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (in.byte() < 32) config.grid = CoreCoord{in.extent(10), in.extent(10)};
   constexpr DataType kWeights[] = {DataType::BFLOAT16, DataType::FLOAT32, DataType::BFLOAT8_B, DataType::BFLOAT4_B};
   config.weights_dtype = kWeights[in.byte() % 4];
+  if (in.byte() < 32) config.dram_slices = in.extent(8);  // requested DRAM slices (any count: capped by the plan)
   const DataType act = in.byte() % 2 ? DataType::FLOAT32 : DataType::BFLOAT16;
   try {
     const ParallelConfig pc = conv2d_parallel_config(p, config, device.arch());
