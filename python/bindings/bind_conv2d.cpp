@@ -32,7 +32,7 @@ DeviceTensor conv_input(const TensorHandle& input, DeviceHandle& device) {
   // Block-float activations (bfloat8_b, bfloat4_b: TILE only) become bfloat16 sticks, as
   // TT-NN's halo untilizes them: exact, since a shared exponent and a mantissa of at
   // most 7 bits is a bfloat16 value.
-  if (host.dtype() == DataType::BFLOAT8_B || host.dtype() == DataType::BFLOAT4_B) host = host.to_dtype(DataType::BFLOAT16);
+  if (is_block_float(host.dtype())) host = host.to_dtype(DataType::BFLOAT16);
   if (host.layout() != Layout::ROW_MAJOR) host = host.to_layout(Layout::ROW_MAJOR);
   return to_device(host, device.get(), MemoryConfig::dram_interleaved(), "conv2d input");
 }

@@ -72,16 +72,21 @@ std::span<std::uint8_t> contiguous_bytes(const py::buffer_info& info, const char
 // Raw ROW_MAJOR bytes (a C-contiguous buffer of 2-byte bfloat16 bits or 4-byte float32
 // values: torch memory viewed as numpy) straight onto the device, DRAM interleaved: one
 // copy. The buffer's byte size must be the tensor's.
+// A C-contiguous buffer of raw bfloat16 bits (2-byte items) or float32 values, as the
+// bytes of a tensor of `dtype` (their count is checked where they are used).
+std::span<std::uint8_t> raw_tensor_bytes(const py::buffer_info& info, DataType dtype, const char* what) {
+  check_arg(dtype == DataType::BFLOAT16 || dtype == DataType::FLOAT32, "{}: dtype {} must be bfloat16 or float32", what,
+            to_string(dtype));
+  check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)), "{}: {}-byte items for {} ({} bytes each)", what,
+            info.itemsize, to_string(dtype), element_size(dtype));
+  return contiguous_bytes(info, what);
+}
+
 TensorHandle device_tensor_from_buffer(const std::shared_ptr<DeviceHandle>& device, const py::buffer& data,
                                        const std::vector<std::int64_t>& dims, DataType dtype) {
   check_arg(device != nullptr, "device_tensor_from_buffer: device is None");
-  check_arg(dtype == DataType::BFLOAT16 || dtype == DataType::FLOAT32,
-            "device_tensor_from_buffer: dtype {} must be bfloat16 or float32", to_string(dtype));
-  const py::buffer_info info = data.request();
-  check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)),
-            "device_tensor_from_buffer: {}-byte items for {} ({} bytes each)", info.itemsize, to_string(dtype), element_size(dtype));
+  const std::span<const std::uint8_t> bytes = raw_tensor_bytes(data.request(), dtype, "device_tensor_from_buffer");
   const Shape shape{std::span<const std::int64_t>(dims)};
-  const std::span<const std::uint8_t> bytes = contiguous_bytes(info, "device_tensor_from_buffer");
   py::gil_scoped_release release;
   std::lock_guard lock(device->run_mutex);
   return TensorHandle::from_device_tensor(to_device(bytes, shape, dtype, Layout::ROW_MAJOR, device->get(), MemoryConfig::dram_interleaved()),
@@ -97,16 +102,12 @@ TensorHandle device_tensor_wrapping(const std::shared_ptr<DeviceHandle>& device,
   check_arg(device != nullptr, "device_tensor_wrapping: device is None");
   const py::buffer_info info = data.request(true);
   check_arg(!info.readonly, "device_tensor_wrapping: the buffer is read-only");
-  check_arg(info.itemsize == static_cast<py::ssize_t>(element_size(dtype)),
-            "device_tensor_wrapping: {}-byte items for {} ({} bytes each)", info.itemsize, to_string(dtype), element_size(dtype));
+  const std::span<std::uint8_t> bytes = raw_tensor_bytes(info, dtype, "device_tensor_wrapping");
   const Shape shape{std::span<const std::int64_t>(dims)};
-  const std::span<std::uint8_t> bytes = contiguous_bytes(info, "device_tensor_wrapping");
   std::shared_ptr<void> owner(new py::object(data), [](void* object) {
     py::gil_scoped_acquire gil;
     delete static_cast<py::object*>(object);
   });
-  check_arg(bytes.size() == shape.volume() * element_size(dtype), "device_tensor_wrapping: {} bytes for a {} tensor of {} bytes",
-            bytes.size(), shape.to_string(), shape.volume() * element_size(dtype));
   py::gil_scoped_release release;
   std::lock_guard lock(device->run_mutex);
   return TensorHandle::from_device_tensor(wrap_host_memory(bytes, shape, dtype, device->get(), "wrapped host memory", std::move(owner)),

@@ -14,9 +14,9 @@ memory (device buffers wrapping torch's memory: no copy); otherwise the input is
 once onto the device and the output once back. An NCHW input costs one layout change
 to NHWC first. The program and the prepared weights are cached (prepared again only
 when the parameters change or a new input shape comes); the output comes back in the
-input's memory format (as torch's conv does). Weights
-keep the input's dtype: float32 convs compute exactly in float32, bfloat16 convs take
-bfloat16 weights and accumulate in float32.
+input's memory format (as torch's conv does). Weights keep the input's dtype: float32
+convs compute exactly in float32, bfloat16 convs take bfloat16 weights and accumulate
+in float32.
 
 Gradients flow: the backward pass is torch's own (torch.nn.grad), so a model with these
 modules still trains; only the forward pass runs on shardwise.

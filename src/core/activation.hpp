@@ -1,6 +1,7 @@
 #pragma once
-// Names of the activations a conv may fuse. The arithmetic lives with each user (the
-// reference computes its own in double precision).
+// The activations a conv may fuse: their names, and their value as the kernels compute
+// it (activation_value; the reference evaluates the same template in double, keeping its
+// own NaN-propagating relu and relu6).
 #include <cmath>
 #include <cstdint>
 #include <string_view>

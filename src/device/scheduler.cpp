@@ -106,9 +106,7 @@ struct LaunchWorkspace {
   // Cores without prints share a stream that discards everything (it is only ever in a
   // failed state, so concurrent writes change nothing).
   std::ostream discard{nullptr};
-  std::vector<std::int32_t> run_index;  // per grid core: its place in run_cores, or -1
   std::vector<CoreCoord> run_cores;     // cores that run kernels, grid order
-  std::vector<bool> laid_out;           // per grid core
   unsigned active = 0;                  // threads of the last run
   std::uint64_t runs = 0;               // launches so far: the current run's stamp
   // The layout above belongs to the program with this layout id (0: none) laid out
@@ -313,42 +311,34 @@ void Device::run(Program& program) {
     for (const CoreCoord c : ws.run_cores) set_cb_region_end(c, 0);
     ws.run_cores.clear();
 
-    // Cores that take part, in grid order.
-    std::vector<std::int32_t>& run_index = ws.run_index;
-    run_index.assign(arch_.num_cores(), -1);
+    // Cores that take part.
+    std::vector<bool> runs_kernels(arch_.num_cores(), false);
     for (const auto& k : program.kernels()) {
       check_cores(k.cores, [&] { return fmt::format("kernel '{}'", k.name); });
       for (const auto& r : k.cores.ranges)
         for (std::uint32_t y = r.start.y; y <= r.end.y; ++y)
-          for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) run_index[core_index({x, y})] = 0;
+          for (std::uint32_t x = r.start.x; x <= r.end.x; ++x) runs_kernels[core_index({x, y})] = true;
     }
     for (const auto& spec : program.circular_buffers()) check_cores(spec.cores, [&] { return fmt::format("CB {}", spec.config.cb_id); });
     for (std::uint32_t id = 0; id < program.semaphores().size(); ++id)
       check_cores(program.semaphores()[id].cores, [&] { return fmt::format("semaphore {}", id); });
-    std::vector<CoreCoord> run_cores;
-    for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
-      if (run_index[i] == 0) {
-        run_index[i] = static_cast<std::int32_t>(run_cores.size());
-        run_cores.push_back({i % arch_.grid_x, i / arch_.grid_x});
-      }
 
     // CB layout checks on every core a CB is placed on; the CB region of every core that
     // runs kernels (the watcher's bound for remote writes too, so all of them before any
     // kernel runs). A core's own CB states are set up by the thread that runs it.
-    std::vector<bool>& laid_out = ws.laid_out;
-    laid_out.assign(arch_.num_cores(), false);
+    std::vector<std::uint32_t> region_end(arch_.num_cores(), 0);  // 0: no CB laid out on the core (yet)
     bool bound_to_buffers = false;
-    std::vector<std::uint32_t> region_end(arch_.num_cores(), 0);
     for (const auto& spec : program.circular_buffers()) {
       bound_to_buffers = bound_to_buffers || spec.config.globally_allocated != nullptr;
-      for (const CoreCoord c : spec.cores.cores()) {
-        if (laid_out[core_index(c)]) continue;
-        laid_out[core_index(c)] = true;
-        region_end[core_index(c)] = lay_out_circular_buffers(*this, program, c, lowest_buffer, nullptr);
-      }
+      for (const CoreCoord c : spec.cores.cores())
+        if (region_end[core_index(c)] == 0) region_end[core_index(c)] = lay_out_circular_buffers(*this, program, c, lowest_buffer, nullptr);
     }
-    for (const CoreCoord c : run_cores) set_cb_region_end(c, region_end[core_index(c)]);
-    ws.run_cores = std::move(run_cores);
+    for (std::uint32_t i = 0; i < arch_.num_cores(); ++i)
+      if (runs_kernels[i]) {
+        const CoreCoord c{i % arch_.grid_x, i / arch_.grid_x};
+        ws.run_cores.push_back(c);  // grid order
+        set_cb_region_end(c, region_end[i]);
+      }
     // A CB bound to a buffer is checked against that buffer on every launch.
     if (!bound_to_buffers) {
       ws.layout_id = program.layout_id();
