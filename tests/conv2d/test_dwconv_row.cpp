@@ -7,6 +7,7 @@
 // out-of-bounds writes and prove the masked tails read nothing they should not need.
 #include <gtest/gtest.h>
 
+#include <hwy/cache_control.h>
 #include <hwy/targets.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -61,20 +62,34 @@ class EndsAtGuardPage {
   std::size_t size_ = 0, data_pages_ = 0;
 };
 
+struct RowOptions {
+  // The AVX512_BF16 pair kernels (bfloat16 input; weights rounded to bfloat16 and packed
+  // twice), also checked bit for bit against their documented order.
+  bool pairs = false;
+  // bfloat16 in and out also get the even/odd weight copy (the AVX-512 tiles read it).
+  bool even_odd = true;
+  // Each input row ends (its last pixel's last channel, no gap after it) at an
+  // inaccessible page.
+  bool guard_page = false;
+  // The output row and every pixel start on a 64-byte boundary (pixel gaps still
+  // guarded), as DwRowShape::stream_output needs; `stream` sets it.
+  bool aligned_output = false;
+  bool stream = false;
+};
+
 // Runs one case on one target and checks it; the output row's bytes go to `result`.
-// `pairs`: the AVX512_BF16 pair kernels (bfloat16 input; weights rounded to bfloat16
-// and packed twice), also checked bit for bit against their documented order.
-// `even_odd`: bfloat16 in and out also get the even/odd weight copy (the AVX-512 tiles read it).
-// `guard_page`: each input row ends (its last pixel's last channel, no gap after it) at
-// an inaccessible page.
 void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activation act, std::int64_t target,
-              std::vector<std::uint8_t>* result = nullptr, bool pairs = false, bool even_odd = true, bool guard_page = false) {
+              std::vector<std::uint8_t>* result = nullptr, const RowOptions& options = {}) {
+  const bool pairs = options.pairs, even_odd = options.even_odd, guard_page = options.guard_page;
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
   const std::uint32_t Cpad = (C + kPackedChannelAlign - 1) / kPackedChannelAlign * kPackedChannelAlign;
   const std::size_t in_es = in_dtype == DataType::FLOAT32 ? 4 : 2, out_es = out_dtype == DataType::FLOAT32 ? 4 : 2;
-  const std::uint32_t in_stride = C + 3, out_stride = C + 5;  // pixel strides wider than C: the gaps are guards
+  // Pixel strides wider than C: the gaps are guards.
+  const std::uint32_t in_stride = C + 3;
+  const std::uint32_t out_align = options.aligned_output || options.stream ? static_cast<std::uint32_t>(64 / out_es) : 1;
+  const std::uint32_t out_stride = (C + 5 + out_align - 1) / out_align * out_align;
 
   std::mt19937 rng(C * 131 + kw * 7 + rc.stride);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -124,9 +139,12 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
     ASSERT_EQ(weights.size(), pair_weights + natural.size());
   }
 
-  const std::size_t guard_bytes = 256;
-  std::vector<std::uint8_t> out(guard_bytes * 2 + std::size_t{Wo} * out_stride * out_es, kGuard);
-  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, even_odd_weights, pair_weights};
+  // The output row between guards; with aligned_output it starts on a 64-byte boundary
+  // (the buffer's own alignment is the allocator's: the row moves up to 63 bytes in).
+  std::vector<std::uint8_t> out(64 + 2 * 256 + std::size_t{Wo} * out_stride * out_es, kGuard);
+  const std::size_t shift = options.aligned_output || options.stream ? (64 - reinterpret_cast<std::uintptr_t>(out.data() + 256) % 64) % 64 : 0;
+  const std::size_t guard_bytes = 256 + shift;
+  DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, even_odd_weights, pair_weights, options.stream};
   const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation, pairs}, pairs ? 0 : target);
@@ -134,10 +152,11 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   SCOPED_TRACE(kernel.name + " C=" + std::to_string(C) + " kw=" + std::to_string(kw) + " stride=" + std::to_string(rc.stride) +
                " dilation=" + std::to_string(rc.dilation) + " pad=" + std::to_string(rc.pad_left) + " W=" + std::to_string(W));
   kernel.fn(shape, call);
+  if (options.stream) hwy::FlushStream();
 
+  const std::size_t row_end = guard_bytes + std::size_t{Wo} * out_stride * out_es;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const bool guard = i < guard_bytes || i >= out.size() - guard_bytes ||
-                       ((i - guard_bytes) / out_es) % out_stride >= C;
+    const bool guard = i < guard_bytes || i >= row_end || ((i - guard_bytes) / out_es) % out_stride >= C;
     if (guard) {
       ASSERT_EQ(out[i], kGuard) << "byte " << i << " outside the output channels was written";
     }
@@ -195,7 +214,7 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
       const double tolerance = out_dtype == DataType::FLOAT32 ? 1e-5 * (scale + 1.0) : std::fabs(expected) / 128 + 1e-5 * (scale + 1.0);
       ASSERT_NEAR(got, expected, tolerance) << "pixel " << wo << " channel " << c;
     }
-  if (result) *result = std::move(out);
+  if (result) result->assign(out.begin() + guard_bytes, out.begin() + row_end);
 }
 
 class DwRowTest : public testing::TestWithParam<std::int64_t> {};
@@ -216,7 +235,7 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
       for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
         for (Activation act : {Activation::NONE, Activation::RELU, Activation::RELU6}) {
           run_case(rc, in, out, act, GetParam());
-          if (in == DataType::BFLOAT16 && out == DataType::BFLOAT16) run_case(rc, in, out, act, GetParam(), nullptr, false, false);
+          if (in == DataType::BFLOAT16 && out == DataType::BFLOAT16) run_case(rc, in, out, act, GetParam(), nullptr, RowOptions{.even_odd = false});
           if (HasFatalFailure()) return;
         }
 }
@@ -226,9 +245,24 @@ TEST_P(DwRowTest, MatchesTheReferenceWithGuardsIntact) {
 TEST_P(DwRowTest, TailsReadNothingPastTheRow) {
   for (const RowCase& rc : kCases)
     for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16}) {
-      run_case(rc, in, DataType::FLOAT32, Activation::NONE, GetParam(), nullptr, false, true, true);
+      run_case(rc, in, DataType::FLOAT32, Activation::NONE, GetParam(), nullptr, RowOptions{.guard_page = true});
       if (HasFatalFailure()) return;
     }
+}
+
+// Streaming stores (DwRowShape::stream_output): the same bits as ordinary stores into
+// the same aligned row, the reference met and every guard byte intact, whole vectors
+// and masked tails (the tails take ordinary stores), each dtype pair.
+TEST_P(DwRowTest, StreamedOutputIsTheSameBits) {
+  for (const RowCase& rc : kCases)
+    for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16}) {
+        std::vector<std::uint8_t> stored, streamed;
+        run_case(rc, in, out, Activation::RELU6, GetParam(), &stored, RowOptions{.aligned_output = true});
+        run_case(rc, in, out, Activation::RELU6, GetParam(), &streamed, RowOptions{.stream = true});
+        if (HasFatalFailure()) return;
+        ASSERT_EQ(stored, streamed) << "C=" << rc.channels << " kw=" << rc.kernel_w << " stride=" << rc.stride;
+      }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),
@@ -246,7 +280,8 @@ TEST(DwRowBf16Pairs, MatchTheReferenceAndTheirOrder) {
   for (const RowCase& rc : cases)
     for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
       for (Activation act : {Activation::NONE, Activation::RELU6}) {
-        run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, true);
+        run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, RowOptions{.pairs = true});
+        run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, RowOptions{.pairs = true, .stream = true});
         if (HasFatalFailure()) return;
       }
 }

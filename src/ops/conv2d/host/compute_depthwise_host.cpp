@@ -7,6 +7,8 @@
 #include <array>
 #include <vector>
 
+#include <hwy/cache_control.h>
+
 #include "device/kernel_context.hpp"
 #include "ops/conv2d/host/host_kernel_args.hpp"
 
@@ -35,6 +37,10 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
   std::vector<const void*> heap_rows(2 * a.kernel_h > inline_rows.size() ? 2 * a.kernel_h : 0);
   const void** rows = heap_rows.empty() ? inline_rows.data() : heap_rows.data();
   const void** next_rows = rows + a.kernel_h;
+  // Streaming stores need every pixel 64-byte aligned in the CPU's address space: the
+  // program checked the pixel stride; a buffer over caller memory may start anywhere.
+  DwRowShape shape = a.shape;
+  shape.stream_output = shape.stream_output && reinterpret_cast<std::uintptr_t>(output) % 64 == 0;
 
   for (std::uint64_t item = 0; item < core.num_items; ++item) {
     co_await ctx.cb_wait_front(kHostWindowCb, 1);
@@ -86,11 +92,15 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
                        pass};
         call.next_rows = next_rows;
         call.num_next_rows = next_count;
-        a.microkernel(a.shape, call);
+        a.microkernel(shape, call);
       }
     }
     ctx.cb_pop_front(kHostWindowCb, 1);
   }
+  // Streaming stores are weakly ordered: fenced once (per row the fence, which waits
+  // for the lines to leave the core, measured slower than not streaming at all), before
+  // the kernel's end is signalled to the thread that reads the output.
+  if (shape.stream_output) hwy::FlushStream();
 }
 
 }  // namespace shardwise

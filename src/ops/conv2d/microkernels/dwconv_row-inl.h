@@ -66,6 +66,10 @@ HWY_INLINE void store_out_n(VF v, std::uint16_t* p, std::size_t n) {
   hn::BlendedStore(to_bf16(v), hn::FirstN(d16, n), d16, p);
 }
 
+// Streaming stores (DwRowShape::stream_output): `p` aligned to the vector's bytes.
+HWY_INLINE void stream_out(VF v, float* p) { hn::Stream(v, DF(), p); }
+HWY_INLINE void stream_out(VF v, std::uint16_t* p) { hn::Stream(to_bf16(v), hn::Rebind<std::uint16_t, DF>(), p); }
+
 template <Activation kAct>
 HWY_INLINE VF activate(DF df, VF v) {
   if constexpr (kAct == Activation::RELU) return hn::Max(v, hn::Zero(df));
@@ -75,11 +79,27 @@ HWY_INLINE VF activate(DF df, VF v) {
 
 // A finished register tile: + bias, activation, converted and stored. Pixel t of the
 // tile goes to out + t * out_pixel_stride; kMasked: one vector, its first `tail` lanes.
+// `stream`: whole vectors with streaming stores (one test per tile, not per store).
 template <typename Out, Activation kAct, std::size_t kPixels, std::size_t kVectors, bool kMasked>
 HWY_INLINE void store_tile(const VF (&acc)[kPixels][kVectors], const float* bias, Out* out, std::size_t out_pixel_stride,
-                           std::size_t tail) {
+                           std::size_t tail, bool stream) {
   const DF df;
   const std::size_t N = hn::Lanes(df);
+  if (stream) {
+    for (std::size_t v = 0; v < kVectors; ++v) {
+      const VF b = hn::LoadU(df, bias + v * N);
+      for (std::size_t t = 0; t < kPixels; ++t) {
+        const VF y = activate<kAct>(df, hn::Add(acc[t][v], b));
+        if constexpr (kMasked) {
+          if (tail == N) stream_out(y, out + t * out_pixel_stride);
+          else store_out_n(y, out + t * out_pixel_stride, tail);  // a partial vector: an ordinary store
+        } else {
+          stream_out(y, out + t * out_pixel_stride + v * N);
+        }
+      }
+    }
+    return;
+  }
   for (std::size_t v = 0; v < kVectors; ++v) {
     const VF b = hn::LoadU(df, bias + v * N);
     for (std::size_t t = 0; t < kPixels; ++t) {
@@ -99,10 +119,13 @@ HWY_INLINE void load_even_odd(DF df, const std::uint16_t* p, VF& even, VF& odd) 
   even = hn::BitCast(df, hn::ShiftLeft<16>(v));
   odd = hn::BitCast(df, hn::And(v, hn::Set(du, 0xFFFF0000u)));
 }
-// The inverse for a bfloat16 output: 2N channels back in order, one store.
-HWY_INLINE void store_even_odd(VF even, VF odd, std::uint16_t* p) {
+// The inverse for a bfloat16 output: 2N channels back in order, one store (`stream`:
+// a streaming one, `p` aligned to the vector's bytes).
+HWY_INLINE void store_even_odd(VF even, VF odd, std::uint16_t* p, bool stream) {
   const hn::RebindToUnsigned<DF> du;
-  hn::StoreU(hn::Or(to_bf16_bits32(even), hn::ShiftLeft<16>(to_bf16_bits32(odd))), du, reinterpret_cast<std::uint32_t*>(p));
+  const auto packed = hn::Or(to_bf16_bits32(even), hn::ShiftLeft<16>(to_bf16_bits32(odd)));
+  if (stream) hn::Stream(packed, du, reinterpret_cast<std::uint32_t*>(p));
+  else hn::StoreU(packed, du, reinterpret_cast<std::uint32_t*>(p));
 }
 
 // The name's ISA part and the tile shape, for the kernel table.

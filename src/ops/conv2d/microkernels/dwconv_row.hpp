@@ -12,7 +12,12 @@
 //               (Cpad = round_up(C, kPackedChannelAlign), zeros past C); `weights`
 //               points at kernel row first_row, channel c0; `bias` at channel c0.
 //   output      `out` points at pixel 0, channel c0 of the output row; pixels are
-//               `out_pixel_stride` elements apart.
+//               `out_pixel_stride` elements apart. With `stream_output`, `out` and
+//               every pixel (out_pixel_stride * element size) are 64-byte aligned and c0
+//               is a multiple of 32: the kernels then write whole vectors with
+//               streaming stores (a last, partial vector with an ordinary masked
+//               store), and the caller fences (hwy::FlushStream) before another thread
+//               reads the output.
 // Channels sit in vector lanes. Two families (see their files for the register tiles):
 //   sliding  (dwconv_row_sliding-inl.h) kernel width 3, 5 or 7, stride 1 or 2, dilation
 //            1: each input column is loaded once per kernel row and fed to every output
@@ -53,6 +58,10 @@ struct DwRowShape {
   // Elements from the float32 weights to their bfloat16 pair copy (the AVX512_BF16
   // kernels, dwconv_row_bf16_pairs.cpp); 0 when there is none.
   std::uint64_t pair_weights = 0;
+  // Write the output with streaming (non-temporal) stores: they write whole cache lines
+  // without first reading them (no read for ownership), a third less memory traffic
+  // for outputs larger than the caches; see the output contract above.
+  bool stream_output = false;
 };
 
 // One row.

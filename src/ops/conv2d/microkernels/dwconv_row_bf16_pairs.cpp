@@ -75,17 +75,25 @@ SHARDWISE_BF16_PAIRS_TARGET inline __m512i to_bf16_bits(__m512 v) {
 }
 
 template <typename Out, Activation kAct>
-SHARDWISE_BF16_PAIRS_TARGET inline void store_group(__m512 lo, __m512 hi, const float* bias, Out* out) {
+SHARDWISE_BF16_PAIRS_TARGET inline void store_group(__m512 lo, __m512 hi, const float* bias, Out* out, bool stream) {
   lo = activate<kAct>(_mm512_add_ps(lo, _mm512_loadu_ps(bias)));
   hi = activate<kAct>(_mm512_add_ps(hi, _mm512_loadu_ps(bias + 16)));
   if constexpr (sizeof(Out) == 2) {
     // Per 128-bit block: lo's 4 channels then hi's 4, i.e. channels 8k..8k+7 in order.
-    _mm512_storeu_si512(out, _mm512_packus_epi32(to_bf16_bits(lo), to_bf16_bits(hi)));
+    const __m512i packed = _mm512_packus_epi32(to_bf16_bits(lo), to_bf16_bits(hi));
+    if (stream) _mm512_stream_si512(reinterpret_cast<__m512i*>(out), packed);  // DwRowShape::stream_output
+    else _mm512_storeu_si512(out, packed);
   } else {
     const __m512i first = _mm512_setr_epi32(0, 1, 2, 3, 16, 17, 18, 19, 4, 5, 6, 7, 20, 21, 22, 23);
     const __m512i second = _mm512_setr_epi32(8, 9, 10, 11, 24, 25, 26, 27, 12, 13, 14, 15, 28, 29, 30, 31);
-    _mm512_storeu_ps(out, _mm512_permutex2var_ps(lo, first, hi));
-    _mm512_storeu_ps(out + 16, _mm512_permutex2var_ps(lo, second, hi));
+    const __m512 a = _mm512_permutex2var_ps(lo, first, hi), b = _mm512_permutex2var_ps(lo, second, hi);
+    if (stream) {
+      _mm512_stream_ps(out, a);
+      _mm512_stream_ps(out + 16, b);
+    } else {
+      _mm512_storeu_ps(out, a);
+      _mm512_storeu_ps(out + 16, b);
+    }
   }
 }
 
@@ -146,7 +154,7 @@ struct PairTile {
     }
     const float* bias = call.bias + s.pair_weights + c;
     Out* out = static_cast<Out*>(call.out) + c + wo * s.out_pixel_stride;
-    for (std::size_t t = 0; t < kPixels; ++t) store_group<Out, kAct>(acc[t][0], acc[t][1], bias, out + t * s.out_pixel_stride);
+    for (std::size_t t = 0; t < kPixels; ++t) store_group<Out, kAct>(acc[t][0], acc[t][1], bias, out + t * s.out_pixel_stride, s.stream_output);
   }
 };
 

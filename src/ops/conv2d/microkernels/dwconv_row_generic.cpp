@@ -69,7 +69,7 @@ HWY_INLINE void tile(const DwRowShape& s, const DwRowCall& call, std::uint32_t w
       if (lo < hi) tap<In, kPixels, kVectors, kMasked, false>(s, call, r, j, col0, lo, hi, c, tail, acc);
     }
   store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, static_cast<Out*>(call.out) + c + std::size_t{wo} * s.out_pixel_stride,
-                                                    s.out_pixel_stride, tail);
+                                                    s.out_pixel_stride, tail, s.stream_output);
 }
 
 // kPixels output pixels from `wo` across every channel: 2-vector blocks, then one

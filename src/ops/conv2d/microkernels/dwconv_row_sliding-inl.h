@@ -120,9 +120,9 @@ struct SlidingTile {
       const float* bias = call.bias + s.even_odd_weights + c;
       const VF b0 = hn::LoadU(df, bias), b1 = hn::LoadU(df, bias + N);
       for (std::size_t t = 0; t < kPixels; ++t)
-        store_even_odd(activate<kAct>(df, hn::Add(acc[t][0], b0)), activate<kAct>(df, hn::Add(acc[t][1], b1)), out + t * s.out_pixel_stride);
+        store_even_odd(activate<kAct>(df, hn::Add(acc[t][0], b0)), activate<kAct>(df, hn::Add(acc[t][1], b1)), out + t * s.out_pixel_stride, s.stream_output);
     } else {
-      store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, out, s.out_pixel_stride, tail);
+      store_tile<Out, kAct, kPixels, kVectors, kMasked>(acc, call.bias + c, out, s.out_pixel_stride, tail, s.stream_output);
     }
   }
 };
