@@ -32,6 +32,7 @@ from .conv2d import (
     BlackholeComputeKernelConfig,
     Conv2dConfig,
     MathFidelity,
+    NotDepthwiseError,
     ThrottleLevel,
     WormholeComputeKernelConfig,
     compare_numerics,

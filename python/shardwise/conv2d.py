@@ -207,8 +207,17 @@ def _params(batch_size, in_channels, out_channels, input_height, input_width, ke
     p.pad_top, p.pad_bottom, p.pad_left, p.pad_right = (_uint(v, "padding") for v in _padding(padding))
     p.dilation_h, p.dilation_w = (_uint(v, "dilation", 1) for v in _pair(dilation, "dilation"))
     p.groups = _uint(groups, "groups", 1)
+    if not p.groups == p.in_channels == p.out_channels:
+        raise NotDepthwiseError(f"not supported: shardwise runs depthwise convs (groups == in_channels == out_channels); got "
+                                f"groups={p.groups} in_channels={p.in_channels} out_channels={p.out_channels}")
     p.validate()
     return p
+
+
+class NotDepthwiseError(ValueError):
+    """A conv that is not depthwise (groups == in_channels == out_channels): shardwise
+    runs only those. A ValueError like every bad argument; its own class so that a TT-NN
+    test file run through shardwise.ttnn_compat reports such cases as skipped."""
 
 
 def _activation(value):

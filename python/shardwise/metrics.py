@@ -51,25 +51,30 @@ def compare(expected, actual):
     return _compare(_as_array(expected).ravel(), _as_array(actual).ravel())
 
 
-def comp_pcc(golden, calculated, pcc_threshold=0.99):
+_pcc_of = pcc  # the helpers below take the threshold as `pcc`, TT-NN's keyword
+
+
+def comp_pcc(golden, calculated, pcc=0.99):
     """(passed, pcc): TT's comp_pcc (two all-NaN tensors pass with 1.0, one all-NaN
-    tensor fails with 0.0), logging a warning about NaN/Inf as TT-NN does."""
+    tensor fails with 0.0), logging a warning about NaN/Inf as TT-NN does. `pcc`: the
+    threshold, TT-NN's keyword."""
     g, c = _as_array(golden).ravel(), _as_array(calculated).ravel()
     _warn_nonfinite("comp_pcc", g, c)
-    value = pcc(g, c)
-    return value >= pcc_threshold, value
+    value = _pcc_of(g, c)
+    return value >= pcc, value
 
 
-def assert_with_pcc(expected, actual, pcc_threshold=0.9999):
-    """Raises AssertionError unless PCC >= pcc_threshold (and the shapes match), as ttnn's helper."""
+def assert_with_pcc(expected, actual, pcc=0.9999):
+    """Raises AssertionError unless PCC >= `pcc` (and the shapes match), as ttnn's helper;
+    returns (True, the PCC) otherwise."""
     e, a = _as_array(expected), _as_array(actual)
     if e.shape != a.shape:
         raise AssertionError(f"shapes differ: expected {list(e.shape)}, actual {list(a.shape)}")
     _warn_nonfinite("assert_with_pcc", e.ravel(), a.ravel())
-    value = pcc(e, a)
-    if not value >= pcc_threshold:
-        raise AssertionError(f"PCC {value:.6f} is below {pcc_threshold}")
-    return True, f"PCC {value:.6f}"
+    value = _pcc_of(e, a)
+    if not value >= pcc:
+        raise AssertionError(f"PCC {value:.6f} is below {pcc}")
+    return True, value
 
 
 def check_with_pcc_without_tensor_printout(expected, actual, pcc=0.9999):

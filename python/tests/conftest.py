@@ -7,6 +7,9 @@ import torch  # noqa: F401  (required: see above)
 
 import shardwise
 
+# pytester: test_ttnn_compat.py runs TT-NN-style test files in a pytest of their own.
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(scope="module")
 def device():

@@ -1,0 +1,104 @@
+"""Running TT-NN's own pytest files on shardwise, unchanged.
+
+    pytest -p shardwise.ttnn_compat path/to/test_conv2d.py
+
+(or `pytest_plugins = ["shardwise.ttnn_compat"]` in a conftest.py). Loading this plugin
+
+- puts shardwise's stand-ins for the modules a TT-NN test imports on sys.path (the
+  `modules` folder beside this file): `ttnn` (shardwise itself, with
+  `ttnn.operations.activations`), `models.common.utility_functions` (arch checks and
+  skip marks), `tests.ttnn.utils_for_testing` (the PCC helpers),
+  `tests.ttnn.unit_tests.base_functionality.test_bh_20_cores_sharding` and
+  `models.experimental.panoptic_deeplab.tt.common`, so that the test file's imports
+  work as written;
+- provides TT-NN's fixtures: `device` (a device model opened per test with the test's
+  `device_params`, as TT-NN's conftest does), `device_params`, `mesh_device` (a mesh
+  of one), `use_program_cache` and `reset_seeds`;
+- reports a case whose conv is not depthwise (shardwise.NotDepthwiseError) as skipped,
+  with the reason, instead of failed: TT-NN's test files mix depthwise rows with
+  ordinary convs, which shardwise does not run.
+
+The device model's arch: SHARDWISE_TTNN_ARCH (wormhole_b0, the default, or blackhole);
+`is_wormhole_b0()` and `is_blackhole()` answer for it.
+"""
+
+import os
+import sys
+
+import pytest
+
+import shardwise
+
+_MODULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "modules")
+if _MODULES not in sys.path:
+    sys.path.insert(0, _MODULES)
+
+_ARCHES = ("wormhole_b0", "blackhole")
+
+# TT-NN's device_params keys that open_device takes (the rest of TT-NN's keys configure
+# dispatch, fabric or tracing of real chips: refused by name below).
+_DEVICE_KEYS = ("l1_small_size", "trace_region_size", "num_command_queues", "worker_l1_size", "dispatch_core_config")
+
+
+def arch():
+    """The arch the fixtures open: SHARDWISE_TTNN_ARCH, wormhole_b0 by default."""
+    value = os.environ.get("SHARDWISE_TTNN_ARCH", "wormhole_b0")
+    if value not in _ARCHES:
+        raise ValueError(f"SHARDWISE_TTNN_ARCH={value!r}: allowed are {', '.join(_ARCHES)}")
+    return value
+
+
+def _open(params):
+    params = dict(params or {})
+    unknown = sorted(set(params) - set(_DEVICE_KEYS))
+    if unknown:
+        raise ValueError(f"device_params {unknown} not supported by the device model: allowed are {', '.join(_DEVICE_KEYS)}")
+    return shardwise.open_device(arch=arch(), **params)
+
+
+@pytest.fixture
+def device_params(request):
+    """The test's device_params (parametrized indirectly, as in TT-NN), {} otherwise."""
+    return getattr(request, "param", {})
+
+
+@pytest.fixture
+def device(device_params):
+    dev = _open(device_params)
+    yield dev
+    shardwise.close_device(dev)
+
+
+@pytest.fixture
+def mesh_device(request, device_params):
+    """A mesh of one device: shardwise models one chip (its MeshDevice is a Device)."""
+    shape = getattr(request, "param", None)
+    if shape not in (None, 1, (1, 1), [1, 1]):
+        raise ValueError(f"mesh_device {shape!r}: the device model is a mesh of one (1 or (1, 1))")
+    dev = _open(device_params)
+    yield dev
+    shardwise.close_device(dev)
+
+
+@pytest.fixture
+def use_program_cache():
+    """TT-NN's program-cache fixture: shardwise caches programs always."""
+    yield
+
+
+@pytest.fixture
+def reset_seeds():
+    """Seeds torch's generator, as TT-NN's fixture does."""
+    import torch
+
+    torch.manual_seed(213919)
+    yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is not None and call.excinfo.errisinstance(shardwise.NotDepthwiseError):
+        report.outcome = "skipped"
+        report.longrepr = (str(item.path), item.location[1] or 0, f"Skipped: {call.excinfo.value}")

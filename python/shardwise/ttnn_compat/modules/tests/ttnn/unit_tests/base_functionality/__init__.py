@@ -1,0 +1,1 @@
+"""Stand-in for the TT-Metal module of this path (shardwise.ttnn_compat)."""
