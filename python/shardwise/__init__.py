@@ -43,8 +43,8 @@ from .conv2d import (
     unprepare_conv_bias,
     unprepare_conv_weights,
 )
-from .device import MeshDevice, close_device, manage_device, open_device, synchronize_device
-from .memory import CoreGrid, ShardStrategy, create_sharded_memory_config
+from .device import MeshDevice, close_device, get_device_ids, manage_device, open_device, synchronize_device
+from .memory import CoreGrid, ShardStrategy, create_sharded_memory_config, num_cores_to_corerangeset
 from .metrics import assert_equal, assert_with_pcc, check_with_pcc_without_tensor_printout, comp_pcc, compare, pcc
 from .slicing import (
     Conv2dDRAMSliceHeight,
@@ -61,6 +61,7 @@ from .tensor import (
     from_torch,
     get_memory_config,
     is_tensor_storage_on_device,
+    permute,
     reshape,
     to_device,
     to_layout,

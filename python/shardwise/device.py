@@ -67,6 +67,11 @@ def manage_device(arch="wormhole_b0", **kwargs):
 # ask `isinstance(device, ttnn.MeshDevice)` and `device.get_device_ids()` see one device.
 MeshDevice = Device
 Device.get_device_ids = lambda self: [0]
+
+
+def get_device_ids():
+    """The ids of the devices there are to open, as ttnn.get_device_ids(): one model, [0]."""
+    return [0]
 Device.get_num_devices = lambda self: 1
 Device.core_grid = property(
     lambda self: CoreGrid(y=self.compute_with_storage_grid_size().y, x=self.compute_with_storage_grid_size().x),

@@ -34,6 +34,26 @@ class ShardStrategy(enum.Enum):
     BLOCK = TensorMemoryLayout.BLOCK_SHARDED
 
 
+def num_cores_to_corerangeset(target_num_cores, grid_size, row_wise=False):
+    """The first target_num_cores cores of a grid_size (x, y) grid as a CoreRangeSet, as
+    ttnn.num_cores_to_corerangeset: row_wise fills rows (x first), else columns (y
+    first); whole rows (columns) as one range, the partial last one as another."""
+    gx, gy = (grid_size.x, grid_size.y) if hasattr(grid_size, "x") else tuple(grid_size)
+    if not isinstance(target_num_cores, int) or isinstance(target_num_cores, bool) or not 1 <= target_num_cores <= gx * gy:
+        raise ValueError(f"num_cores_to_corerangeset: target_num_cores {target_num_cores!r} must be between 1 and {gx * gy}")
+    line = gx if row_wise else gy  # cores per row (column)
+    full, rest = divmod(target_num_cores, line)
+    ranges = []
+    if full:
+        end = CoreCoord(gx - 1, full - 1) if row_wise else CoreCoord(full - 1, gy - 1)
+        ranges.append(CoreRange(CoreCoord(0, 0), end))
+    if rest:
+        start = CoreCoord(0, full) if row_wise else CoreCoord(full, 0)
+        end = CoreCoord(rest - 1, full) if row_wise else CoreCoord(full, rest - 1)
+        ranges.append(CoreRange(start, end))
+    return CoreRangeSet(ranges)
+
+
 def _round_up(value, multiple):
     return (value + multiple - 1) // multiple * multiple
 

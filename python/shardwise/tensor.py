@@ -214,6 +214,21 @@ def to_memory_config(tensor, memory_config, dtype=None):
     return host.to_device(tensor.device(), memory_config)
 
 
+def permute(tensor, dims):
+    """The tensor with its dimensions reordered (dims: a permutation of 0..rank-1), as
+    ttnn.permute: same dtype and layout, on the same device and memory config. The
+    device model has no permute kernel: the values pass through the host."""
+    if not isinstance(tensor, Tensor):
+        raise ValueError(f"permute expects a shardwise Tensor, got {type(tensor).__name__}")
+    rank = len(tensor.shape)
+    dims = tuple(dims)
+    if sorted(d % rank if isinstance(d, int) and not isinstance(d, bool) and -rank <= d < rank else -1 for d in dims) != list(range(rank)):
+        raise ValueError(f"permute: dims {dims} must be a permutation of 0..{rank - 1}")
+    values = np.transpose(tensor.to_array(), [d % rank for d in dims])
+    host = Tensor.from_array(np.ascontiguousarray(values, dtype=np.float32), tensor.dtype, tensor.layout, 0.0)
+    return host.to_device(tensor.device(), tensor.memory_config()) if tensor.is_on_device() else host
+
+
 def is_tensor_storage_on_device(tensor):
     """Whether the tensor lives on a device (ttnn.is_tensor_storage_on_device)."""
     if not isinstance(tensor, Tensor):

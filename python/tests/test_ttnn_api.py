@@ -287,3 +287,34 @@ def test_prepared_weights_with_tt_nn_keywords(device):
     with pytest.raises(ValueError, match="slice_config"):
         ttnn.prepare_conv_bias(bias_tensor=ttnn.from_torch(bias.reshape(1, 1, 1, c)), slice_config="none",
                                **{k: v for k, v in kw.items() if k != "slice_config"})
+
+
+def test_permute_keeps_dtype_layout_and_placement(device):
+    """ttnn.permute (TT-NN's tests turn an NCHW device tensor into NHWC with it)."""
+    x = torch.randn(2, 3, 4, 5)
+    on_device = ttnn.from_torch(x, ttnn.bfloat16, device=device)
+    y = ttnn.permute(on_device, (0, 2, 3, 1))
+    assert y.is_on_device() and y.dtype == ttnn.bfloat16 and list(y.shape) == [2, 4, 5, 3]
+    assert torch.equal(ttnn.to_torch(y), x.bfloat16().float().permute(0, 2, 3, 1))
+    host = ttnn.permute(ttnn.from_torch(x, ttnn.float32), (-1, 0, 1, 2))
+    assert not host.is_on_device() and torch.equal(ttnn.to_torch(host), x.permute(3, 0, 1, 2))
+    for bad in [(0, 1, 2), (0, 1, 1, 2), (0, 1, 2, 4)]:
+        with pytest.raises(ValueError, match="must be a permutation of 0..3"):
+            ttnn.permute(on_device, bad)
+
+
+def test_num_cores_to_corerangeset_fills_rows_or_columns(device):
+    grid = device.compute_with_storage_grid_size()  # 8 x 8
+    sixty_three = ttnn.num_cores_to_corerangeset(target_num_cores=63, grid_size=grid, row_wise=True)
+    assert sixty_three == ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 6)),
+                                             ttnn.CoreRange(ttnn.CoreCoord(0, 7), ttnn.CoreCoord(6, 7))})
+    assert sixty_three.num_cores() == 63
+    columns = ttnn.num_cores_to_corerangeset(10, (8, 8))
+    assert columns == ttnn.CoreRangeSet({ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(0, 7)),
+                                         ttnn.CoreRange(ttnn.CoreCoord(1, 0), ttnn.CoreCoord(1, 1))})
+    assert ttnn.num_cores_to_corerangeset(8, grid, row_wise=True) == ttnn.CoreRangeSet(
+        {ttnn.CoreRange(ttnn.CoreCoord(0, 0), ttnn.CoreCoord(7, 0))})
+    for bad in (0, 65, 2.0):
+        with pytest.raises(ValueError, match="must be between 1 and 64"):
+            ttnn.num_cores_to_corerangeset(bad, grid)
+    assert ttnn.get_device_ids() == [0]
