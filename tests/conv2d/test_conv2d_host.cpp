@@ -146,6 +146,29 @@ TEST(HostProgram, OutputStreamedOnlyWhenLargeAndAligned) {
     }
 }
 
+// How the host program cuts the work on 2 cores (8 items wanted): row chunks where an
+// image has rows enough (mnv2_1: 112 rows in chunks of 14); whole images x channel
+// blocks where it has not and the channels make 8 blocks (mnv2_5: 7 rows, 960 channels
+// in 8 blocks of 128), so that each item's L1 passes run over several rows; one-row
+// chunks when the channels are too few for that (7 rows of 32 channels).
+TEST(HostProgram, FewRowsGiveWholeImagesInChannelBlocks) {
+  struct Case {
+    HostLayer layer;
+    const char* split;
+  };
+  for (const Case& k : {Case{kLayers[0], "112 output rows in chunks of 14 x 1 channel block(s) of 32 over 2 core(s)"},
+                        Case{kLayers[4], "7 output rows in chunks of 7 x 8 channel block(s) of 128 over 2 core(s)"},
+                        Case{HostLayer{"narrow", 7, 32, 3, 1, 1}, "7 output rows in chunks of 1 x 1 channel block(s) of 32 over 2 core(s)"}}) {
+    ConvCase c = host_case(k.layer, DataType::FLOAT32, 1);
+    c.arch_overrides = ArchOverrides{2, 1, std::nullopt};
+    const ConvRun run = run_conv_case(c);
+    SCOPED_TRACE(k.layer.name);
+    EXPECT_NE(run.result.plan->parallel.reason.find(k.split), std::string::npos) << run.result.plan->parallel.reason;
+    EXPECT_GE(run.comparison.pcc, 0.99999);
+    EXPECT_LE(run.comparison.norm_max_err, 1e-5);
+  }
+}
+
 // The host program reads an input and writes an output that wrap the caller's memory
 // (no copy either way): the same bits as with device-allocated tensors; a call the
 // host program does not run, or an output of the wrong shape, is refused.
