@@ -22,6 +22,7 @@
 #include "cell_runner.hpp"
 #include "conv2d_runner.hpp"
 #include "core/error.hpp"
+#include "device/worker_pool.hpp"
 #include "library.hpp"
 #include "machine_probe.hpp"
 
@@ -36,7 +37,7 @@ struct Options {
   std::string libraries;
   std::string out = "build/bench-results";
   std::string emulator_arch = "wormhole_b0";
-  unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads = static_cast<unsigned>(allowed_cpus().size());  // the CPUs this process may use
   unsigned check_batch = 1;
   unsigned emulator_repeat = 3;
   TimingOptions timing;

@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "core/host_memory_budget.hpp"
+#include "device/worker_pool.hpp"
 
 namespace shardwise {
 namespace {
@@ -56,7 +57,7 @@ Arch arch_preset(std::string_view name, const ArchOverrides& overrides) {
   } else if (name == "blackhole") {
     arch = Arch{"blackhole", 13, 10, 8, kGiB, 1'499'136, kL1FirmwareBytes, kL1SmallBytes, 64, 64, 16};
   } else if (name == "host") {
-    const unsigned threads = std::thread::hardware_concurrency();
+    const unsigned threads = static_cast<unsigned>(allowed_cpus().size());  // the CPUs this process may use
     // A host "core" keeps the firmware and L1_SMALL regions small: its whole L1 is a
     // cache-sized working set. Its DRAM is host memory: at most the host memory budget.
     arch = Arch{"host", threads == 0 ? 1u : threads, 1, 1, std::min(64 * kGiB, host_memory_budget()), host_l2_bytes(), 1024, 4096, 32, 16, 16};

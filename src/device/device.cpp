@@ -88,7 +88,7 @@ Device::Device(Arch arch, DeviceOptions options)
   }
   watcher_ = resolve_watcher(options_.watcher, arch_);
   unsigned threads = options_.host_threads;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  if (threads == 0) threads = static_cast<unsigned>(allowed_cpus().size());  // the CPUs this process may use
   pool_ = std::make_unique<WorkerPool>(threads);
 }
 

@@ -1,5 +1,12 @@
 #include "device/worker_pool.hpp"
 
+#include <algorithm>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
+#endif
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -19,10 +26,71 @@ inline void cpu_relax() {
 // nanoseconds, while an idle device sleeps.
 constexpr int kSpinRounds = 20000;
 
+#if defined(__linux__)
+cpu_set_t cpu_set_of(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int c : cpus) CPU_SET(c, &set);
+  return set;
+}
+#endif
+
 }  // namespace
 
+std::vector<int> allowed_cpus() {
+  std::vector<int> cpus;
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0)
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+#endif
+  if (cpus.empty())
+    for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c) cpus.push_back(static_cast<int>(c));
+  return cpus;
+}
+
 WorkerPool::WorkerPool(unsigned threads) {
-  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_main(i); });
+  const std::vector<int> cpus = allowed_cpus();
+  const bool pin = threads > 1 && cpus.size() >= threads;
+  for (unsigned i = 1; i < threads; ++i) {
+    workers_.emplace_back([this, i] { worker_main(i); });
+#if defined(__linux__)
+    if (pin) {
+      const cpu_set_t set = cpu_set_of({cpus[i]});
+      if (pthread_setaffinity_np(workers_.back().native_handle(), sizeof(set), &set) == 0) worker_cpus_.push_back(cpus[i]);
+    }
+#endif
+  }
+  for (int c : cpus)
+    if (std::find(worker_cpus_.begin(), worker_cpus_.end(), c) == worker_cpus_.end()) caller_cpus_.push_back(c);
+  if (worker_cpus_.size() + 1 != threads) worker_cpus_.clear();  // all pinned or none counted
+}
+
+bool WorkerPool::move_caller_off_worker_cpus() {
+#if defined(__linux__)
+  if (worker_cpus_.empty()) return false;
+  const int here = sched_getcpu();  // vDSO: no system call
+  if (std::find(worker_cpus_.begin(), worker_cpus_.end(), here) == worker_cpus_.end()) return false;
+  cpu_set_t saved;
+  CPU_ZERO(&saved);
+  if (pthread_getaffinity_np(pthread_self(), sizeof(saved), &saved) != 0) return false;
+  saved_affinity_.clear();
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &saved)) saved_affinity_.push_back(c);
+  const cpu_set_t off = cpu_set_of(caller_cpus_);
+  return pthread_setaffinity_np(pthread_self(), sizeof(off), &off) == 0;
+#else
+  return false;
+#endif
+}
+
+void WorkerPool::restore_caller_affinity() {
+#if defined(__linux__)
+  const cpu_set_t saved = cpu_set_of(saved_affinity_);
+  pthread_setaffinity_np(pthread_self(), sizeof(saved), &saved);
+#endif
 }
 
 WorkerPool::~WorkerPool() {
@@ -39,6 +107,7 @@ void WorkerPool::run(unsigned count, const std::function<void(unsigned)>& job) {
   }
   // Every worker acknowledges every generation (active or not), so job_ and active_
   // are never rewritten while a worker may still read them.
+  const bool moved = move_caller_off_worker_cpus();
   job_ = &job;
   active_ = count;
   pending_.store(static_cast<unsigned>(workers_.size()));
@@ -54,6 +123,7 @@ void WorkerPool::run(unsigned count, const std::function<void(unsigned)>& job) {
     }
   }
   job_ = nullptr;
+  if (moved) restore_caller_affinity();
 }
 
 void WorkerPool::worker_main(unsigned index) {
