@@ -80,6 +80,17 @@ TTNN_STYLE_TESTS = textwrap.dedent(
         pass
 
 
+    @pytest.mark.use_module_device({"l1_small_size": 8192, "fabric_config": 1})
+    def test_module_device_params_are_used(device):
+        pass
+
+
+    @pytest.mark.requires_fresh_device
+    @pytest.mark.use_module_device({"l1_small_size": 8192})
+    def test_module_device(device):
+        conv_and_check(device, 32, 32, 32)
+
+
     def test_mesh_of_one(mesh_device, reset_seeds):
         conv_and_check(mesh_device, 32, 32, 32)
         assert_equal(torch.ones(2), torch.ones(2))
@@ -103,8 +114,11 @@ def test_a_ttnn_style_file_runs_unchanged(pytester):
     result = run_inner(pytester)
     # 4 shapes x 2 activations: the depthwise ones (64/64/64, 32/32/32) pass; the
     # others (groups 1; 32 -> 64 channels) are skipped with the reason; the mesh of one
-    # passes; the Blackhole-only tests skip on wormhole_b0; an unknown device param errors.
-    result.assert_outcomes(passed=5, skipped=6, errors=1)
+    # passes, so does a test opening its device from a use_module_device mark; the
+    # Blackhole-only tests skip on wormhole_b0; an unknown device param errors (given
+    # through device_params or the mark).
+    result.assert_outcomes(passed=6, skipped=6, errors=2)
+    assert "PytestUnknownMarkWarning" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*SKIPPED*shardwise runs depthwise convs (groups == in_channels == out_channels); got groups=1*"])
     result.stdout.fnmatch_lines(["*SKIPPED*got groups=32 in_channels=32 out_channels=64*"])
     result.stdout.fnmatch_lines(["*SKIPPED*blackhole only*"])

@@ -12,8 +12,9 @@
   `models.experimental.panoptic_deeplab.tt.common`, so that the test file's imports
   work as written;
 - provides TT-NN's fixtures: `device` (a device model opened per test with the test's
-  `device_params`, as TT-NN's conftest does), `device_params`, `mesh_device` (a mesh
-  of one), `use_program_cache` and `reset_seeds`;
+  `device_params`, or those of a `use_module_device(params)` mark, as TT-NN's conftests
+  do), `device_params`, `mesh_device` (a mesh of one), `use_program_cache` and
+  `reset_seeds`, and registers TT-NN's device marks;
 - reports a case whose conv is not depthwise (shardwise.NotDepthwiseError) as skipped,
   with the reason, instead of failed: TT-NN's test files mix depthwise rows with
   ordinary convs, which shardwise does not run.
@@ -56,10 +57,22 @@ def _open(params):
     return shardwise.open_device(arch=arch(), **params)
 
 
+def pytest_configure(config):
+    """TT-NN's device markers, so that pytest knows them (their meaning is below)."""
+    for line in ("use_module_device(params): open the device with these device_params (TT-NN: one device per module)",
+                 "requires_fresh_device: a device of the test's own (every test gets one here)",
+                 "manages_own_device: the test opens its device itself"):
+        config.addinivalue_line("markers", line)
+
+
 @pytest.fixture
 def device_params(request):
-    """The test's device_params (parametrized indirectly, as in TT-NN), {} otherwise."""
-    return getattr(request, "param", {})
+    """The test's device_params: parametrized indirectly, as in TT-NN, else those of a
+    use_module_device(params) mark on the test or its module, else {}."""
+    if hasattr(request, "param"):
+        return request.param
+    mark = request.node.get_closest_marker("use_module_device")
+    return dict(mark.args[0]) if mark is not None and mark.args else {}
 
 
 @pytest.fixture
