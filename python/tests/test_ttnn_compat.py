@@ -91,6 +91,11 @@ TTNN_STYLE_TESTS = textwrap.dedent(
         conv_and_check(device, 32, 32, 32)
 
 
+    @pytest.mark.parametrize("mesh_device", [(1, 2)], indirect=True)
+    def test_two_devices(mesh_device):
+        pass
+
+
     def test_mesh_of_one(mesh_device, reset_seeds):
         conv_and_check(mesh_device, 32, 32, 32)
         assert_equal(torch.ones(2), torch.ones(2))
@@ -115,13 +120,14 @@ def test_a_ttnn_style_file_runs_unchanged(pytester):
     # 4 shapes x 2 activations: the depthwise ones (64/64/64, 32/32/32) pass; the
     # others (groups 1; 32 -> 64 channels) are skipped with the reason; the mesh of one
     # passes, so does a test opening its device from a use_module_device mark; the
-    # Blackhole-only tests skip on wormhole_b0; an unknown device param errors (given
-    # through device_params or the mark).
-    result.assert_outcomes(passed=6, skipped=6, errors=2)
+    # Blackhole-only tests and a mesh of two devices skip; an unknown device param
+    # errors (given through device_params or the mark).
+    result.assert_outcomes(passed=6, skipped=7, errors=2)
     assert "PytestUnknownMarkWarning" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*SKIPPED*shardwise runs depthwise convs (groups == in_channels == out_channels); got groups=1*"])
     result.stdout.fnmatch_lines(["*SKIPPED*got groups=32 in_channels=32 out_channels=64*"])
     result.stdout.fnmatch_lines(["*SKIPPED*blackhole only*"])
+    result.stdout.fnmatch_lines(["*SKIPPED*mesh_device (1, 2): the device model is a mesh of one device*"])
     result.stdout.fnmatch_lines(["*SKIPPED*needs a Blackhole with 20 cores, not wormhole_b0 with 64*"])
     result.stdout.fnmatch_lines(["*device_params*fabric_config*not supported by the device model: allowed are l1_small_size*"])
 
