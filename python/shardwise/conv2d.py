@@ -188,6 +188,12 @@ def _padding(value):
     raise ValueError(f"padding {value!r} must be an int, (pad_h, pad_w) or (top, bottom, left, right)")
 
 
+class NotDepthwiseError(ValueError):
+    """A conv that is not depthwise (groups == in_channels == out_channels): shardwise
+    runs only those. A ValueError like every bad argument; its own class so that a TT-NN
+    test file run through shardwise.ttnn_compat reports such cases as skipped."""
+
+
 def _uint(value, name, minimum=0):
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum or value >= 2**32:
         raise ValueError(f"{name} = {value!r} must be an int >= {minimum}")
@@ -212,12 +218,6 @@ def _params(batch_size, in_channels, out_channels, input_height, input_width, ke
                                 f"groups={p.groups} in_channels={p.in_channels} out_channels={p.out_channels}")
     p.validate()
     return p
-
-
-class NotDepthwiseError(ValueError):
-    """A conv that is not depthwise (groups == in_channels == out_channels): shardwise
-    runs only those. A ValueError like every bad argument; its own class so that a TT-NN
-    test file run through shardwise.ttnn_compat reports such cases as skipped."""
 
 
 def _activation(value):

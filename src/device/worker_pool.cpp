@@ -63,9 +63,9 @@ WorkerPool::WorkerPool(unsigned threads) {
     }
 #endif
   }
+  if (worker_cpus_.size() + 1 != threads) worker_cpus_.clear();  // all pinned, or the caller is never moved
   for (int c : cpus)
     if (std::find(worker_cpus_.begin(), worker_cpus_.end(), c) == worker_cpus_.end()) caller_cpus_.push_back(c);
-  if (worker_cpus_.size() + 1 != threads) worker_cpus_.clear();  // all pinned or none counted
 }
 
 bool WorkerPool::move_caller_off_worker_cpus() {

@@ -88,7 +88,8 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   const std::size_t in_es = in_dtype == DataType::FLOAT32 ? 4 : 2, out_es = out_dtype == DataType::FLOAT32 ? 4 : 2;
   // Pixel strides wider than C: the gaps are guards.
   const std::uint32_t in_stride = C + 3;
-  const std::uint32_t out_align = options.aligned_output || options.stream ? static_cast<std::uint32_t>(64 / out_es) : 1;
+  const bool aligned = options.aligned_output || options.stream;
+  const std::uint32_t out_align = aligned ? static_cast<std::uint32_t>(64 / out_es) : 1;
   const std::uint32_t out_stride = (C + 5 + out_align - 1) / out_align * out_align;
 
   std::mt19937 rng(C * 131 + kw * 7 + rc.stride);
@@ -142,7 +143,7 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   // The output row between guards; with aligned_output it starts on a 64-byte boundary
   // (the buffer's own alignment is the allocator's: the row moves up to 63 bytes in).
   std::vector<std::uint8_t> out(64 + 2 * 256 + std::size_t{Wo} * out_stride * out_es, kGuard);
-  const std::size_t shift = options.aligned_output || options.stream ? (64 - reinterpret_cast<std::uintptr_t>(out.data() + 256) % 64) % 64 : 0;
+  const std::size_t shift = aligned ? (64 - reinterpret_cast<std::uintptr_t>(out.data() + 256) % 64) % 64 : 0;
   const std::size_t guard_bytes = 256 + shift;
   DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, even_odd_weights, pair_weights, options.stream};
   const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};

@@ -78,34 +78,23 @@ HWY_INLINE VF activate(DF df, VF v) {
 }
 
 // A finished register tile: + bias, activation, converted and stored. Pixel t of the
-// tile goes to out + t * out_pixel_stride; kMasked: one vector, its first `tail` lanes.
-// `stream`: whole vectors with streaming stores (one test per tile, not per store).
+// tile goes to out + t * out_pixel_stride (+ v * N); kMasked: one vector, its first
+// `tail` lanes. `stream`: whole vectors with streaming stores (a partial vector stores
+// normally); the choice is made once per tile.
 template <typename Out, Activation kAct, std::size_t kPixels, std::size_t kVectors, bool kMasked>
 HWY_INLINE void store_tile(const VF (&acc)[kPixels][kVectors], const float* bias, Out* out, std::size_t out_pixel_stride,
                            std::size_t tail, bool stream) {
   const DF df;
   const std::size_t N = hn::Lanes(df);
-  if (stream) {
-    for (std::size_t v = 0; v < kVectors; ++v) {
-      const VF b = hn::LoadU(df, bias + v * N);
-      for (std::size_t t = 0; t < kPixels; ++t) {
-        const VF y = activate<kAct>(df, hn::Add(acc[t][v], b));
-        if constexpr (kMasked) {
-          if (tail == N) stream_out(y, out + t * out_pixel_stride);
-          else store_out_n(y, out + t * out_pixel_stride, tail);  // a partial vector: an ordinary store
-        } else {
-          stream_out(y, out + t * out_pixel_stride + v * N);
-        }
-      }
-    }
-    return;
-  }
+  const bool streamed = stream && (!kMasked || tail == N);
   for (std::size_t v = 0; v < kVectors; ++v) {
     const VF b = hn::LoadU(df, bias + v * N);
     for (std::size_t t = 0; t < kPixels; ++t) {
       const VF y = activate<kAct>(df, hn::Add(acc[t][v], b));
-      if constexpr (kMasked) store_out_n(y, out + t * out_pixel_stride, tail);
-      else store_out(y, out + t * out_pixel_stride + v * N);
+      Out* p = out + t * out_pixel_stride + v * N;  // kMasked: v is 0
+      if (streamed) stream_out(y, p);
+      else if constexpr (kMasked) store_out_n(y, p, tail);
+      else store_out(y, p);
     }
   }
 }
