@@ -110,17 +110,15 @@ void WorkerPool::run(unsigned count, const std::function<void(unsigned)>& job) {
   const bool moved = move_caller_off_worker_cpus();
   job_ = &job;
   active_ = count;
-  pending_.store(static_cast<unsigned>(workers_.size()));
-  generation_.fetch_add(1);
+  const std::uint64_t generation = generation_.fetch_add(1) + 1;
   generation_.notify_all();
   job(0);
-  for (int spin = 0; pending_.load() != 0; ++spin) {
-    if (spin < kSpinRounds) {
-      cpu_relax();
-    } else {
-      const unsigned left = pending_.load();
-      if (left != 0) pending_.wait(left);
-    }
+  const std::uint64_t all_done = generation * workers_.size();
+  for (int spin = 0;; ++spin) {
+    const std::uint64_t done = done_.load();
+    if (done == all_done) break;
+    if (spin < kSpinRounds) cpu_relax();
+    else done_.wait(done);
   }
   job_ = nullptr;
   if (moved) restore_caller_affinity();
@@ -138,7 +136,8 @@ void WorkerPool::worker_main(unsigned index) {
     seen = now;
     if (stop_.load()) return;
     if (index < active_) (*job_)(index);
-    if (pending_.fetch_sub(1) == 1) pending_.notify_all();
+    done_.fetch_add(1);
+    done_.notify_all();
   }
 }
 

@@ -43,11 +43,16 @@ class WorkerPool {
   std::vector<int> worker_cpus_;    // empty: workers not pinned
   std::vector<int> caller_cpus_;    // the allowed CPUs no worker is pinned to
   std::vector<int> saved_affinity_;  // the caller's CPUs while moved
-  std::atomic<std::uint64_t> generation_{0};
-  std::atomic<unsigned> pending_{0};
+  // One cache line the caller writes and the workers only read (the job, then the
+  // generation that releases it), another that only the workers write (how many runs
+  // they finished, counted over all generations): a launch then moves each line
+  // between the cores once, where one line for both bounced (DESIGN.md).
+  alignas(64) std::atomic<std::uint64_t> generation_{0};
   const std::function<void(unsigned)>* job_ = nullptr;
   unsigned active_ = 0;
   std::atomic<bool> stop_{false};
+  alignas(64) std::atomic<std::uint64_t> done_{0};  // runs finished by the workers, all generations
+  char done_line_tail_[64 - sizeof(std::atomic<std::uint64_t>)] = {};
 };
 
 }  // namespace shardwise
