@@ -2,7 +2,8 @@
 // the data in cache: GFLOP/s per dtype, kernel size and SIMD target, so a kernel change
 // is measured apart from the device model around it. And the other end: the per-call
 // cost of conv2d on the host preset for a conv whose arithmetic is negligible (cached
-// program, output allocation, launch, one or two cores).
+// program, output allocation, launch, one or two cores), and of the worker pool's
+// launch alone.
 #include <benchmark/benchmark.h>
 
 #include <fmt/format.h>
@@ -14,6 +15,7 @@
 #include <immintrin.h>
 #endif
 
+#include "device/worker_pool.hpp"
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
 
@@ -92,6 +94,18 @@ void BM_HostConvCall(benchmark::State& state) {
   state.SetLabel(fmt::format("{} core(s), cache hits {} misses {}", threads, device.program_cache().hits(), device.program_cache().misses()));
 }
 
+// An empty job on two threads: the launch's round trip between the caller's core and
+// the worker's (release, run, completion seen), what every two-core conv pays.
+void BM_WorkerPoolRun(benchmark::State& state) {
+  WorkerPool pool(2);
+  std::atomic<std::uint64_t> runs{0};
+  const std::function<void(unsigned)> job = [&](unsigned i) {
+    if (i == 1) runs.fetch_add(1, std::memory_order_relaxed);
+  };
+  for (auto _ : state) pool.run(2, job);
+  if (runs.load() != static_cast<std::uint64_t>(state.iterations())) state.SkipWithError("the worker missed runs");
+}
+
 #if defined(__x86_64__)
 // Instruction throughput of VDPBF16PS against VFMADD231PS (512-bit, 12 independent
 // accumulators, one core): why the AVX512_BF16 pair kernels are not the default
@@ -135,6 +149,7 @@ void BM_InstructionRate(benchmark::State& state, float (*loop)(std::int64_t)) {
 
 void register_all() {
   benchmark::RegisterBenchmark("HostConvCall", BM_HostConvCall)->ArgName("cores")->Arg(1)->Arg(2)->UseRealTime();
+  benchmark::RegisterBenchmark("WorkerPoolRun/threads:2", BM_WorkerPoolRun)->UseRealTime();
   const auto cases = [](benchmark::internal::Benchmark* b) {
     b->ArgNames({"C", "k", "stride", "same", "W"})
         ->Args({32, 3, 1, 1, 56})->Args({144, 3, 1, 1, 56})->Args({576, 3, 1, 1, 56})->Args({120, 5, 1, 1, 56})->Args({96, 7, 1, 1, 56})
