@@ -140,6 +140,25 @@ __attribute__((target("avx512f,fma"))) float fma_loop(std::int64_t n) {
   return lanes[0] + lanes[15];  // keeps every accumulator live
 }
 
+// The same FMAs, each with a 64-byte load of its own as the memory operand (12 lines
+// per round, 16 rounds' worth of them cycled: 12 KiB, in L1): how much a load per FMA
+// costs, what the row kernels' loads per FMA are weighed against (DESIGN.md).
+__attribute__((target("avx512f,fma"))) float fma_load_loop(std::int64_t n) {
+  alignas(64) static float lines[16 * 12 * 16];
+  SHARDWISE_TWELVE(SHARDWISE_DECLARE)
+  const __m512 w = _mm512_set1_ps(1.0f);
+  for (std::int64_t k = 0; k < n; ++k) {
+    const float* p = lines + (k & 15) * 12 * 16;
+#define SHARDWISE_FMA_LOAD(i) a##i = _mm512_fmadd_ps(_mm512_load_ps(p + (i) * 16), w, a##i);
+    SHARDWISE_TWELVE(SHARDWISE_FMA_LOAD)
+  }
+  __m512 s = _mm512_setzero_ps();
+  SHARDWISE_TWELVE(SHARDWISE_SUM)
+  float lanes[16];
+  _mm512_storeu_ps(lanes, s);
+  return lanes[0] + lanes[15];  // keeps every accumulator live
+}
+
 void BM_InstructionRate(benchmark::State& state, float (*loop)(std::int64_t)) {
   constexpr std::int64_t kIterations = 1 << 16;
   for (auto _ : state) benchmark::DoNotOptimize(loop(kIterations));
@@ -169,6 +188,12 @@ void register_all() {
     benchmark::RegisterBenchmark("InstructionRate/vfmadd231ps_zmm", BM_InstructionRate, fma_loop);
 #endif
   }
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f") && !dw_row_bf16_pairs_supported())
+    benchmark::RegisterBenchmark("InstructionRate/vfmadd231ps_zmm", BM_InstructionRate, fma_loop);
+  if (__builtin_cpu_supports("avx512f"))
+    benchmark::RegisterBenchmark("InstructionRate/vfmadd231ps_zmm_load", BM_InstructionRate, fma_load_loop);
+#endif
 }
 
 }  // namespace
