@@ -142,6 +142,7 @@ class Device {
   friend class Buffer;
   void deallocate(const Buffer& buffer);  // with lifetime_->mutex held
   LockstepAllocator& allocator_for(const BufferConfig& config);
+  void run_launch_thread(unsigned index);  // scheduler.cpp: one pool thread's share of run()
 
   struct FreeDeleter {
     void operator()(std::uint8_t* p) const { std::free(p); }

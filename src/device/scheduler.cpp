@@ -114,6 +114,18 @@ struct LaunchWorkspace {
   // under L1 buffers beginning at lowest_buffer.
   std::uint64_t layout_id = 0;
   std::uint64_t lowest_buffer = 0;
+  // The launch in progress: written by the launching thread once per launch, on a
+  // cache line of its own, and all a worker thread reads to start (besides the pool's
+  // line and the run state). A job that captured the launch's locals had the workers
+  // read them from the launching thread's stack, line by line, each a transfer from
+  // the other core (DESIGN.md).
+  struct alignas(64) Launch {
+    Program* program = nullptr;
+    void* state = nullptr;  // the RunState
+    std::uint64_t lowest_buffer = 0;
+    unsigned threads = 0;
+  } launch;
+  std::function<void(unsigned)> job;  // made once: thread i builds and runs its cores of `launch`
 };
 
 void LaunchWorkspaceDeleter::operator()(LaunchWorkspace* workspace) const { delete workspace; }
@@ -290,6 +302,60 @@ std::uint32_t lay_out_circular_buffers(const Device& device, const Program& prog
 
 }  // namespace
 
+// Thread `index` of the launch in launch_->launch: builds the cores it runs (cores i
+// with i % threads == its index): their CB states, then one coroutine per kernel in
+// role order (contexts in the core, frames in the thread's arena: no allocation once
+// the workspace has grown); then runs them with the other threads.
+void Device::run_launch_thread(unsigned index) {
+  LaunchWorkspace& ws = *launch_;
+  const LaunchWorkspace::Launch& launch = ws.launch;
+  RunState& state = *static_cast<RunState*>(launch.state);
+  const Program& program = *launch.program;
+  const std::vector<CoreCoord>& run_cores = ws.run_cores;
+  const unsigned threads = launch.threads;
+  try {
+    LaunchWorkspace::Thread& thread = ws.threads[index];
+    // The last run's cores of this thread (finished coroutines: clearing frees nothing
+    // but prints), cleared here by the thread that built and will rebuild them: their
+    // cache lines and the arena's stay in this core's caches.
+    thread.clear();
+    std::size_t kernels = 0;
+    for (std::size_t i = index; i < run_cores.size(); i += threads)
+      for (const auto& spec : program.kernels()) kernels += spec.cores.contains(run_cores[i]) ? 1 : 0;
+    thread.arena.reset(kernels * 512);
+    FrameArena::current() = &thread.arena;
+    struct ArenaReset {
+      ~ArenaReset() { FrameArena::current() = nullptr; }
+    } arena_reset;
+    for (std::size_t i = index; i < run_cores.size(); i += threads) {
+      const CoreCoord c = run_cores[i];
+      CoreRun& run = thread.next_core();
+      run.state.core = c;
+      run.state.l1 = l1_.at(core_index(c)).get();
+      run.state.cbs = {};
+      lay_out_circular_buffers(*this, program, c, launch.lowest_buffer, run.state.cbs.data());
+      const bool prints = options_.dprint.enabled_for(c);
+      for (int role = 0; role < kKernelRoles; ++role)
+        for (const auto& spec : program.kernels()) {
+          if (static_cast<int>(spec.role) != role || !spec.cores.contains(c)) continue;
+          const auto args = spec.runtime_args.find(core_key(c));
+          KernelInstance& instance = run.slots[run.count];
+          if (prints) instance.prints = std::make_unique<std::ostringstream>();
+          instance.context = &run.contexts[run.count].emplace(
+              *this, run.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
+              prints ? static_cast<std::ostream&>(*instance.prints) : ws.discard, prints);
+          ++run.count;  // counted before the coroutine exists: clear() resets a half-built slot too
+          instance.coroutine = spec.function(*instance.context);
+        }
+      thread.slice.push_back(&run);
+    }
+  } catch (...) {
+    state.fail(std::current_exception());
+    return;
+  }
+  state.run_thread(index);
+}
+
 void Device::run(Program& program) {
   check_arg(!running_, "program '{}' launched while another program runs", program.name());
   // `describe` names the kernel, CB or semaphore; called only for the error.
@@ -363,57 +429,13 @@ void Device::run(Program& program) {
   ws.active = threads;
   RunState state(std::span(ws.threads).first(threads), ++ws.runs);
 
-  // Each thread builds the cores it runs (cores i with i % threads == its index): their
-  // CB states, then one coroutine per kernel in role order (contexts in the core,
-  // frames in the thread's arena: no allocation once the workspace has grown).
-  const auto build_cores = [&](unsigned index) {
-    LaunchWorkspace::Thread& thread = ws.threads[index];
-    // The last run's cores of this thread (finished coroutines: clearing frees nothing
-    // but prints), cleared here by the thread that built and will rebuild them: their
-    // cache lines and the arena's stay in this core's caches.
-    thread.clear();
-    std::size_t kernels = 0;
-    for (std::size_t i = index; i < run_cores.size(); i += threads)
-      for (const auto& spec : program.kernels()) kernels += spec.cores.contains(run_cores[i]) ? 1 : 0;
-    thread.arena.reset(kernels * 512);
-    FrameArena::current() = &thread.arena;
-    struct ArenaReset {
-      ~ArenaReset() { FrameArena::current() = nullptr; }
-    } arena_reset;
-    for (std::size_t i = index; i < run_cores.size(); i += threads) {
-      const CoreCoord c = run_cores[i];
-      CoreRun& run = thread.next_core();
-      run.state.core = c;
-      run.state.l1 = l1_.at(core_index(c)).get();
-      run.state.cbs = {};
-      lay_out_circular_buffers(*this, program, c, lowest_buffer, run.state.cbs.data());
-      const bool prints = options_.dprint.enabled_for(c);
-      for (int role = 0; role < kKernelRoles; ++role)
-        for (const auto& spec : program.kernels()) {
-          if (static_cast<int>(spec.role) != role || !spec.cores.contains(c)) continue;
-          const auto args = spec.runtime_args.find(core_key(c));
-          KernelInstance& instance = run.slots[run.count];
-          if (prints) instance.prints = std::make_unique<std::ostringstream>();
-          instance.context = &run.contexts[run.count].emplace(
-              *this, run.state, spec, args == spec.runtime_args.end() ? nullptr : &args->second,
-              prints ? static_cast<std::ostream&>(*instance.prints) : ws.discard, prints);
-          ++run.count;  // counted before the coroutine exists: clear() resets a half-built slot too
-          instance.coroutine = spec.function(*instance.context);
-        }
-      thread.slice.push_back(&run);
-    }
-  };
-
   running_ = true;
-  pool_->run(threads, [&](unsigned index) {
-    try {
-      build_cores(index);
-    } catch (...) {
-      state.fail(std::current_exception());
-      return;
-    }
-    state.run_thread(index);
-  });
+  ws.launch.program = &program;
+  ws.launch.state = &state;
+  ws.launch.lowest_buffer = lowest_buffer;
+  ws.launch.threads = threads;
+  if (!ws.job) ws.job = [this](unsigned index) { run_launch_thread(index); };
+  pool_->run(threads, ws.job);
   running_ = false;
 
   flush_prints(*this, ws);
