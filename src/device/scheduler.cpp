@@ -58,90 +58,55 @@ constexpr std::uint64_t kFinished = ~0ull - 1;
 
 }  // namespace
 
-// What Device::run keeps from one launch to the next, so that a launch allocates
-// nothing once the device has run a program of its size: per pool thread, the cores it
-// built (their CB states, contexts and finished coroutines, kept for the prints and
-// cleared by the same thread when it builds its next cores, or at once after a failed
-// run) and the arena of their coroutine frames; the scratch lists of the launch itself.
-struct LaunchWorkspace {
-  struct Thread {
-    FrameArena arena;                              // declared first: destroyed after the frames in `cores`
-    std::vector<std::unique_ptr<CoreRun>> cores;   // [0, used) are the last run's
-    std::size_t used = 0;
-    std::vector<CoreRun*> slice;                   // this run's cores, in run order
-    // Written only by the thread itself, on their own cache line: the run they belong
-    // to (a mark of an earlier run counts as busy), the idle mark, the progress count.
-    alignas(64) std::atomic<std::uint64_t> run{0};
-    std::atomic<std::uint64_t> mark{kBusy};
-    std::atomic<std::uint64_t> progress{0};
+// One pool thread's share of the launches (LaunchWorkspace).
+struct LaunchThread {
+  FrameArena arena;                              // declared first: destroyed after the frames in `cores`
+  std::vector<std::unique_ptr<CoreRun>> cores;   // [0, used) are the last run's
+  std::size_t used = 0;
+  std::vector<CoreRun*> slice;                   // this run's cores, in run order
+  // Written only by the thread itself, on their own cache line: the run they belong
+  // to (a mark of an earlier run counts as busy), the idle mark, the progress count.
+  alignas(64) std::atomic<std::uint64_t> run{0};
+  std::atomic<std::uint64_t> mark{kBusy};
+  std::atomic<std::uint64_t> progress{0};
 
-    void clear() {
-      for (std::size_t i = 0; i < used; ++i) {
-        CoreRun& run = *cores[i];
-        for (std::uint32_t k = 0; k < run.count; ++k) {
-          run.slots[k].coroutine = KernelCoroutine();  // destroys the frame (in the arena)
-          run.slots[k].prints.reset();
-          run.slots[k].context = nullptr;
-          run.contexts[k].reset();
-        }
-        run.count = 0;
-      }
-      used = 0;
-      slice.clear();
-    }
-    CoreRun& next_core() {
-      if (used == cores.size()) cores.push_back(std::make_unique<CoreRun>());
-      return *cores[used++];
-    }
-  };
-
-  explicit LaunchWorkspace(unsigned threads) : threads(threads) {}
-  ~LaunchWorkspace() {
-    for (Thread& t : threads) t.clear();
-  }
   void clear() {
-    for (Thread& t : threads) t.clear();
+    for (std::size_t i = 0; i < used; ++i) {
+      CoreRun& run = *cores[i];
+      for (std::uint32_t k = 0; k < run.count; ++k) {
+        run.slots[k].coroutine = KernelCoroutine();  // destroys the frame (in the arena)
+        run.slots[k].prints.reset();
+        run.slots[k].context = nullptr;
+        run.contexts[k].reset();
+      }
+      run.count = 0;
+    }
+    used = 0;
+    slice.clear();
   }
-
-  std::vector<Thread> threads;  // one per pool thread
-  // Cores without prints share a stream that discards everything (it is only ever in a
-  // failed state, so concurrent writes change nothing).
-  std::ostream discard{nullptr};
-  std::vector<CoreCoord> run_cores;     // cores that run kernels, grid order
-  unsigned active = 0;                  // threads of the last run
-  std::uint64_t runs = 0;               // launches so far: the current run's stamp
-  // The layout above belongs to the program with this layout id (0: none) laid out
-  // under L1 buffers beginning at lowest_buffer.
-  std::uint64_t layout_id = 0;
-  std::uint64_t lowest_buffer = 0;
-  // The launch in progress: written by the launching thread once per launch, on a
-  // cache line of its own, and all a worker thread reads to start (besides the pool's
-  // line and the run state). A job that captured the launch's locals had the workers
-  // read them from the launching thread's stack, line by line, each a transfer from
-  // the other core (DESIGN.md).
-  struct alignas(64) Launch {
-    Program* program = nullptr;
-    void* state = nullptr;  // the RunState
-    std::uint64_t lowest_buffer = 0;
-    unsigned threads = 0;
-  } launch;
-  std::function<void(unsigned)> job;  // made once: thread i builds and runs its cores of `launch`
+  CoreRun& next_core() {
+    if (used == cores.size()) cores.push_back(std::make_unique<CoreRun>());
+    return *cores[used++];
+  }
 };
 
-void LaunchWorkspaceDeleter::operator()(LaunchWorkspace* workspace) const { delete workspace; }
-
-namespace {
-
-// On its own cache lines (the caller's stack frame around it is written during the run).
+// One launch: what every pool thread needs to build and run its cores, written by the
+// launching thread before the pool starts, on one cache line (a worker's only read of
+// the launch besides the pool's own line: a job that captured the launch's locals had
+// the workers read them from the launching thread's stack, line by line, each a
+// transfer from the other core; DESIGN.md), then the error on a line of its own.
 struct alignas(64) RunState {
-  std::span<LaunchWorkspace::Thread> threads;
+  std::span<LaunchThread> threads;
   std::uint64_t run = 0;
   std::atomic<bool> stop{false};
   std::atomic<bool> deadlock{false};
+  const Program* program = nullptr;
+  std::uint64_t lowest_buffer = 0;  // where the L1 buffers begin: the CBs end below it
   alignas(64) std::mutex error_mutex;
   std::exception_ptr error;
 
-  RunState(std::span<LaunchWorkspace::Thread> t, std::uint64_t run_stamp) : threads(t), run(run_stamp) {}
+  RunState(std::span<LaunchThread> t, std::uint64_t run_stamp, const Program& p, std::uint64_t lowest)
+      : threads(t), run(run_stamp), program(&p), lowest_buffer(lowest) {}
 
   void fail(std::exception_ptr e) {
     {
@@ -167,7 +132,7 @@ struct alignas(64) RunState {
   }
 
   void run_thread(unsigned index) {
-    LaunchWorkspace::Thread& self = threads[index];
+    LaunchThread& self = threads[index];
     auto& mark = self.mark;
     mark.store(kBusy);
     self.run.store(run);  // after the mark: whoever sees this run's stamp sees a mark of this run
@@ -226,6 +191,41 @@ struct alignas(64) RunState {
     }
   }
 };
+
+// What Device::run keeps from one launch to the next, so that a launch allocates
+// nothing once the device has run a program of its size: per pool thread, the cores it
+// built (their CB states, contexts and finished coroutines, kept for the prints and
+// cleared by the same thread when it builds its next cores, or at once after a failed
+// run) and the arena of their coroutine frames; the scratch lists of the launch itself.
+struct LaunchWorkspace {
+  using Thread = LaunchThread;
+
+  explicit LaunchWorkspace(unsigned threads) : threads(threads) {}
+  ~LaunchWorkspace() {
+    for (Thread& t : threads) t.clear();
+  }
+  void clear() {
+    for (Thread& t : threads) t.clear();
+  }
+
+  std::vector<Thread> threads;  // one per pool thread
+  // Cores without prints share a stream that discards everything (it is only ever in a
+  // failed state, so concurrent writes change nothing).
+  std::ostream discard{nullptr};
+  std::vector<CoreCoord> run_cores;     // cores that run kernels, grid order
+  unsigned active = 0;                  // threads of the last run
+  std::uint64_t runs = 0;               // launches so far: the current run's stamp
+  // The layout above belongs to the program with this layout id (0: none) laid out
+  // under L1 buffers beginning at lowest_buffer.
+  std::uint64_t layout_id = 0;
+  std::uint64_t lowest_buffer = 0;
+  std::optional<RunState> state;       // the launch in progress (or the last one)
+  std::function<void(unsigned)> job;  // made once: thread i builds and runs its cores of `state`
+};
+
+void LaunchWorkspaceDeleter::operator()(LaunchWorkspace* workspace) const { delete workspace; }
+
+namespace {
 
 // The cores the last run built, in run order (core i ran on thread i % active, as the
 // slice's (i / active)-th); cores a failed build never made are skipped.
@@ -302,17 +302,16 @@ std::uint32_t lay_out_circular_buffers(const Device& device, const Program& prog
 
 }  // namespace
 
-// Thread `index` of the launch in launch_->launch: builds the cores it runs (cores i
+// Thread `index` of the launch in launch_->state: builds the cores it runs (cores i
 // with i % threads == its index): their CB states, then one coroutine per kernel in
 // role order (contexts in the core, frames in the thread's arena: no allocation once
 // the workspace has grown); then runs them with the other threads.
 void Device::run_launch_thread(unsigned index) {
   LaunchWorkspace& ws = *launch_;
-  const LaunchWorkspace::Launch& launch = ws.launch;
-  RunState& state = *static_cast<RunState*>(launch.state);
-  const Program& program = *launch.program;
+  RunState& state = *ws.state;
+  const Program& program = *state.program;
   const std::vector<CoreCoord>& run_cores = ws.run_cores;
-  const unsigned threads = launch.threads;
+  const unsigned threads = static_cast<unsigned>(state.threads.size());
   try {
     LaunchWorkspace::Thread& thread = ws.threads[index];
     // The last run's cores of this thread (finished coroutines: clearing frees nothing
@@ -333,7 +332,7 @@ void Device::run_launch_thread(unsigned index) {
       run.state.core = c;
       run.state.l1 = l1_.at(core_index(c)).get();
       run.state.cbs = {};
-      lay_out_circular_buffers(*this, program, c, launch.lowest_buffer, run.state.cbs.data());
+      lay_out_circular_buffers(*this, program, c, state.lowest_buffer, run.state.cbs.data());
       const bool prints = options_.dprint.enabled_for(c);
       for (int role = 0; role < kKernelRoles; ++role)
         for (const auto& spec : program.kernels()) {
@@ -427,13 +426,9 @@ void Device::run(Program& program) {
 
   const unsigned threads = std::min<unsigned>(pool_->size(), static_cast<unsigned>(run_cores.size()));
   ws.active = threads;
-  RunState state(std::span(ws.threads).first(threads), ++ws.runs);
+  RunState& state = ws.state.emplace(std::span(ws.threads).first(threads), ++ws.runs, program, lowest_buffer);
 
   running_ = true;
-  ws.launch.program = &program;
-  ws.launch.state = &state;
-  ws.launch.lowest_buffer = lowest_buffer;
-  ws.launch.threads = threads;
   if (!ws.job) ws.job = [this](unsigned index) { run_launch_thread(index); };
   pool_->run(threads, ws.job);
   running_ = false;
