@@ -178,6 +178,19 @@ void Device::deallocate(const Buffer& buffer) {
 }
 
 std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAccess access, const KernelContext* who) {
+  CheckedRegion region;
+  return checked_pointer(a, size, access, who, region);
+}
+
+std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAccess access, const KernelContext* who,
+                                      CheckedRegion& region) {
+  region = CheckedRegion{};
+  // Records the region an access passed in (alignment: what NoC accesses need there).
+  const auto passed = [&](std::uint64_t begin, std::uint64_t end, std::uint8_t* memory, std::uint32_t alignment) {
+    region = CheckedRegion{a.target, a.core, a.bank, begin, end, alignment, memory};
+    return memory + a.address;
+  };
+  const bool noc = access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE;
   auto fail = [&](const std::string& rule) -> std::uint8_t* {
     const std::string where = who ? fmt::format("core {} kernel '{}' ({})", who->core().to_string(), who->kernel_name(),
                                                 to_string(who->role()))
@@ -196,12 +209,12 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
       if (a.bank >= arch_.num_dram_banks || a.address + size > arch_.dram_bank_size || a.address + size < a.address)
         return fail(fmt::format("outside DRAM (bank {} of {}, {} bytes each; watcher off: bounds only)", a.bank, arch_.num_dram_banks,
                                 arch_.dram_bank_size));
-      return dram_[a.bank].data() + a.address;
+      return passed(0, arch_.dram_bank_size, dram_[a.bank].data(), 1);
     }
     if (!in_grid(a.core) || a.address + size > arch_.l1_size || a.address + size < a.address)
       return fail(fmt::format("outside the L1 of the {}x{} grid ({} bytes per core; watcher off: bounds only)", arch_.grid_x,
                               arch_.grid_y, arch_.l1_size));
-    return l1_base(a.core) + a.address;
+    return passed(0, arch_.l1_size, l1_base(a.core), 1);
   }
   if (a.target == NocTarget::DRAM) {
     if (a.bank >= arch_.num_dram_banks)
@@ -214,8 +227,9 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
     if ((access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE) && a.address % alignment != 0)
       return fail(fmt::format("DRAM {} addresses must be {}-byte aligned", access == MemoryAccess::NOC_READ ? "read" : "write",
                               alignment));
-    if (!dram_allocator_.find(a.address, size)) return fail("not inside an allocated DRAM buffer");
-    return dram_[a.bank].data() + a.address;
+    const LockstepAllocator::Block* block = dram_allocator_.find(a.address, size);
+    if (!block) return fail("not inside an allocated DRAM buffer");
+    return passed(block->address, block->address + block->size, dram_[a.bank].data(), noc ? alignment : 1);
   }
   if (!in_grid(a.core))
     return fail(fmt::format("core {} is outside the {}x{} grid of {}", a.core.to_string(), arch_.grid_x, arch_.grid_y,
@@ -230,10 +244,15 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
   const bool in_semaphores = a.address >= arch_.l1_unreserved_base && end <= cb_begin;
   // CB regions are the running program's: only its kernels (who != nullptr) reach them
   // (the last program's regions stay recorded between launches, for its next launch).
-  const bool in_cbs = who != nullptr && a.address >= cb_begin && end <= cb_region_end_[core_index(a.core)];
-  if (!in_semaphores && !in_cbs && !l1_allocator_.find(a.address, size) && !l1_small_allocator_.find(a.address, size))
-    return fail("not inside a semaphore, a circular buffer of the running program, or an allocated L1 buffer");
-  return l1_base(a.core) + a.address;
+  const std::uint32_t cb_end = cb_region_end_[core_index(a.core)];
+  const bool in_cbs = who != nullptr && a.address >= cb_begin && end <= cb_end;
+  const std::uint32_t alignment = noc ? arch_.l1_alignment : 1;
+  if (in_semaphores) return passed(arch_.l1_unreserved_base, cb_begin, l1_base(a.core), alignment);
+  if (in_cbs) return passed(cb_begin, cb_end, l1_base(a.core), alignment);
+  const LockstepAllocator::Block* block = l1_allocator_.find(a.address, size);
+  if (!block) block = l1_small_allocator_.find(a.address, size);
+  if (!block) return fail("not inside a semaphore, a circular buffer of the running program, or an allocated L1 buffer");
+  return passed(block->address, block->address + block->size, l1_base(a.core), alignment);
 }
 
 void Device::write(NocAddr destination, std::span<const std::uint8_t> bytes) {

@@ -58,6 +58,27 @@ struct DeviceOptions {
 // does (no such path exists on a chip: the watcher refuses it on the chip presets).
 enum class MemoryAccess : std::uint8_t { NOC_READ, NOC_WRITE, LOCAL, HOST, DIRECT };
 
+// A region of one core's L1 or one DRAM bank the watcher checked once for one kind of
+// access: accesses inside it need only their alignment checked (KernelContext keeps
+// one per kind for its NoC reads and writes: the check per stick was most of a chip
+// preset's reader time).
+struct CheckedRegion {
+  NocTarget target = NocTarget::L1;
+  CoreCoord core{};
+  std::uint32_t bank = 0;
+  std::uint64_t begin = 0, end = 0;  // [begin, end): empty when end == 0
+  std::uint32_t alignment = 1;       // of every access's address
+  std::uint8_t* memory = nullptr;    // address 0 of the core's L1 or the bank
+
+  // The host pointer for [a.address, a.address + size) if it lies inside, else null.
+  std::uint8_t* pointer(const NocAddr& a, std::uint64_t size) const {
+    const bool same_place = a.target == target && (target == NocTarget::L1 ? a.core == core : a.bank == bank);
+    if (!same_place || a.address < begin || a.address + size > end || a.address + size < a.address || a.address % alignment != 0)
+      return nullptr;
+    return memory + a.address;
+  }
+};
+
 struct LaunchWorkspace;
 struct LaunchWorkspaceDeleter {
   void operator()(LaunchWorkspace* workspace) const;
@@ -134,6 +155,12 @@ class Device {
   // bounds, aligned, and inside memory it may touch. `who` (may be null for the host)
   // names the kernel in the error.
   std::uint8_t* checked_pointer(NocAddr address, std::uint64_t size, MemoryAccess access, const KernelContext* who);
+  // The same, and the whole region the access was found in (an allocated buffer, the
+  // running program's CB region, the semaphores; the bank or L1 with the watcher off),
+  // in which every access of the same kind by the same kernel during this launch passes
+  // the same checks but alignment (CheckedRegion::pointer). Empty for caller memory.
+  std::uint8_t* checked_pointer(NocAddr address, std::uint64_t size, MemoryAccess access, const KernelContext* who,
+                                CheckedRegion& region);
   bool watcher() const { return watcher_; }
   std::uint32_t semaphore_address(std::uint32_t id) const { return arch_.l1_unreserved_base + id * kSemaphoreStride; }
   void set_cb_region_end(CoreCoord core, std::uint32_t end) { cb_region_end_[core_index(core)] = end; }

@@ -74,17 +74,22 @@ void KernelContext::cb_pop_front(std::uint32_t cb_id, std::uint32_t pages) {
   c.read_page = (c.read_page + pages) % c.num_pages;
 }
 
+std::uint8_t* KernelContext::noc_pointer(const NocAddr& address, std::uint64_t size, MemoryAccess access, CheckedRegion& region) {
+  if (std::uint8_t* p = region.pointer(address, size)) return p;
+  return device_.checked_pointer(address, size, access, this, region);
+}
+
 void KernelContext::noc_async_read(NocAddr source, std::uint32_t local_destination, std::uint32_t size) {
   if (size == 0) return;
-  const std::uint8_t* from = device_.checked_pointer(source, size, MemoryAccess::NOC_READ, this);
-  std::uint8_t* to = device_.checked_pointer(get_noc_addr(local_destination), size, MemoryAccess::NOC_WRITE, this);
+  const std::uint8_t* from = noc_pointer(source, size, MemoryAccess::NOC_READ, read_source_);
+  std::uint8_t* to = noc_pointer(get_noc_addr(local_destination), size, MemoryAccess::NOC_WRITE, read_destination_);
   std::memmove(to, from, size);
 }
 
 void KernelContext::noc_async_write(std::uint32_t local_source, NocAddr destination, std::uint32_t size) {
   if (size == 0) return;
-  const std::uint8_t* from = device_.checked_pointer(get_noc_addr(local_source), size, MemoryAccess::NOC_READ, this);
-  std::uint8_t* to = device_.checked_pointer(destination, size, MemoryAccess::NOC_WRITE, this);
+  const std::uint8_t* from = noc_pointer(get_noc_addr(local_source), size, MemoryAccess::NOC_READ, write_source_);
+  std::uint8_t* to = noc_pointer(destination, size, MemoryAccess::NOC_WRITE, write_destination_);
   std::memmove(to, from, size);
 }
 

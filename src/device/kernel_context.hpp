@@ -133,6 +133,12 @@ class KernelContext {
   WaitState wait_{};
   std::uint64_t read_barriers_ = 0;
   std::uint64_t write_barriers_ = 0;
+  // The regions the last NoC read and write were checked in, source and destination
+  // (Device::checked_pointer): the next access inside the same region only has its
+  // alignment checked. Valid for this launch, the kernel's lifetime: buffers are
+  // neither allocated nor freed while a program runs.
+  CheckedRegion read_source_, read_destination_, write_source_, write_destination_;
+  std::uint8_t* noc_pointer(const NocAddr& address, std::uint64_t size, MemoryAccess access, CheckedRegion& region);
 };
 
 inline bool BlockingCall::await_ready() const noexcept { return context->ready(wait); }

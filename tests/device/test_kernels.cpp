@@ -235,6 +235,61 @@ TEST(Watcher, NamesCoreKernelAddressAndRule) {
   EXPECT_EQ(run_raw_read(device, NocAddr::dram(0, base), 2048), "");  // and a good read passes
 }
 
+// A kernel remembers the region its last NoC read was checked in (CheckedRegion) and
+// checks later reads inside it for alignment only: a read after a good one in the same
+// buffer is still refused when it runs past the buffer, is misaligned, or goes to
+// another bank or core, with the same message as a first read; good ones pass.
+struct TwoReadsArgs {
+  NocAddr first, second;
+  std::uint32_t size;
+};
+
+KernelCoroutine two_reads(KernelContext& ctx) {
+  const auto& a = ctx.runtime_args<TwoReadsArgs>();
+  co_await ctx.cb_reserve_back(0, 1);
+  ctx.noc_async_read(a.first, ctx.get_write_ptr(0), a.size);
+  ctx.noc_async_read(a.second, ctx.get_write_ptr(0) + 1024, a.size);
+}
+
+std::string run_two_reads(Device& device, NocAddr first, NocAddr second, std::uint32_t size) {
+  const CoreRangeSet core{{CoreRange{{1, 1}, {1, 1}}}};
+  Program program("two reads");
+  program.add_circular_buffer(core, CircularBufferConfig{0, 4096, 1, DataType::BFLOAT16, nullptr});
+  const KernelHandle k = program.add_kernel("second reader", KernelRole::READER, core, two_reads);
+  program.set_runtime_args(k, {1, 1}, TwoReadsArgs{first, second, size});
+  try {
+    device.run(program);
+  } catch (const DeviceError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Watcher, ChecksEveryReadAfterAGoodOneInTheSameBuffer) {
+  Device device = testing::make_device("wormhole_b0");
+  auto buffer = testing::result_buffer(device, 12, 2048);  // one page per bank
+  const std::uint64_t base = buffer->address();
+  const NocAddr good = NocAddr::dram(0, base);
+  EXPECT_EQ(run_two_reads(device, good, NocAddr::dram(0, base + 1024), 1024), "");  // the rest of the page
+  std::string m = run_two_reads(device, good, NocAddr::dram(0, base + 1024), 2048);  // past the buffer
+  EXPECT_NE(m.find("not inside an allocated DRAM buffer"), std::string::npos) << m;
+  m = run_two_reads(device, good, NocAddr::dram(0, base + 8), 64);  // misaligned, inside
+  EXPECT_NE(m.find("32-byte aligned"), std::string::npos) << m;
+  m = run_two_reads(device, good, NocAddr::dram(12, base), 64);  // another (missing) bank
+  EXPECT_NE(m.find("bank 12 does not exist"), std::string::npos) << m;
+  EXPECT_EQ(run_two_reads(device, good, NocAddr::dram(11, base), 64), "");  // another bank, same buffer
+
+  // L1: a sharded-free core's semaphores are legal, its unallocated L1 is not.
+  const std::uint64_t semaphores = device.arch().l1_unreserved_base;
+  EXPECT_EQ(run_two_reads(device, NocAddr::l1({0, 0}, semaphores), NocAddr::l1({2, 0}, semaphores), 16), "");
+  m = run_two_reads(device, NocAddr::l1({0, 0}, semaphores), NocAddr::l1({0, 0}, 0x80000), 64);
+  EXPECT_NE(m.find("not inside a semaphore, a circular buffer"), std::string::npos) << m;
+  m = run_two_reads(device, NocAddr::l1({0, 0}, semaphores), NocAddr::l1({0, 0}, 0x100), 16);  // firmware
+  EXPECT_NE(m.find("firmware"), std::string::npos) << m;
+  m = run_two_reads(device, NocAddr::l1({0, 0}, semaphores), NocAddr::l1({9, 0}, semaphores), 16);  // off the grid
+  EXPECT_NE(m.find("outside the 8x8 grid"), std::string::npos) << m;
+}
+
 // Off, the rules (alignment, allocated buffers, firmware) go unchecked, as on a chip
 // without TT_METAL_WATCHER; the device's memory bounds still hold.
 TEST(Watcher, OffChecksBoundsOnly) {
