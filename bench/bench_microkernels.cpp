@@ -113,6 +113,13 @@ void BM_WorkerPoolRun(benchmark::State& state) {
 #define SHARDWISE_TWELVE(M) M(0) M(1) M(2) M(3) M(4) M(5) M(6) M(7) M(8) M(9) M(10) M(11)
 #define SHARDWISE_DECLARE(i) __m512 a##i = _mm512_set1_ps(static_cast<float>(i));
 #define SHARDWISE_SUM(i) s = _mm512_add_ps(s, a##i);
+// The sum of every accumulator, returned: keeps them all live.
+#define SHARDWISE_RETURN_ALL_LIVE     \
+  __m512 s = _mm512_setzero_ps();     \
+  SHARDWISE_TWELVE(SHARDWISE_SUM)     \
+  float lanes[16];                    \
+  _mm512_storeu_ps(lanes, s);         \
+  return lanes[0] + lanes[15];
 __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(std::int64_t n) {
   SHARDWISE_TWELVE(SHARDWISE_DECLARE)
   const __m512bh x = reinterpret_cast<__m512bh>(_mm512_set1_epi32(0x3f803f80)), y = reinterpret_cast<__m512bh>(_mm512_setzero_si512());
@@ -120,11 +127,7 @@ __attribute__((target("avx512f,avx512bf16"))) float dpbf16_loop(std::int64_t n) 
 #define SHARDWISE_DP(i) a##i = _mm512_dpbf16_ps(a##i, x, y);
     SHARDWISE_TWELVE(SHARDWISE_DP)
   }
-  __m512 s = _mm512_setzero_ps();
-  SHARDWISE_TWELVE(SHARDWISE_SUM)
-  float lanes[16];
-  _mm512_storeu_ps(lanes, s);
-  return lanes[0] + lanes[15];  // keeps every accumulator live
+  SHARDWISE_RETURN_ALL_LIVE
 }
 __attribute__((target("avx512f,fma"))) float fma_loop(std::int64_t n) {
   SHARDWISE_TWELVE(SHARDWISE_DECLARE)
@@ -133,11 +136,7 @@ __attribute__((target("avx512f,fma"))) float fma_loop(std::int64_t n) {
 #define SHARDWISE_FMA(i) a##i = _mm512_fmadd_ps(a##i, x, y);
     SHARDWISE_TWELVE(SHARDWISE_FMA)
   }
-  __m512 s = _mm512_setzero_ps();
-  SHARDWISE_TWELVE(SHARDWISE_SUM)
-  float lanes[16];
-  _mm512_storeu_ps(lanes, s);
-  return lanes[0] + lanes[15];  // keeps every accumulator live
+  SHARDWISE_RETURN_ALL_LIVE
 }
 
 // The same FMAs, each with a 64-byte load of its own as the memory operand (12 lines
@@ -152,11 +151,7 @@ __attribute__((target("avx512f,fma"))) float fma_load_loop(std::int64_t n) {
 #define SHARDWISE_FMA_LOAD(i) a##i = _mm512_fmadd_ps(_mm512_load_ps(p + (i) * 16), w, a##i);
     SHARDWISE_TWELVE(SHARDWISE_FMA_LOAD)
   }
-  __m512 s = _mm512_setzero_ps();
-  SHARDWISE_TWELVE(SHARDWISE_SUM)
-  float lanes[16];
-  _mm512_storeu_ps(lanes, s);
-  return lanes[0] + lanes[15];  // keeps every accumulator live
+  SHARDWISE_RETURN_ALL_LIVE
 }
 
 void BM_InstructionRate(benchmark::State& state, float (*loop)(std::int64_t)) {

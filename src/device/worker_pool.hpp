@@ -51,8 +51,9 @@ class WorkerPool {
   const std::function<void(unsigned)>* job_ = nullptr;
   unsigned active_ = 0;
   std::atomic<bool> stop_{false};
-  alignas(64) std::atomic<std::uint64_t> done_{0};  // runs finished by the workers, all generations
-  char done_line_tail_[64 - sizeof(std::atomic<std::uint64_t>)] = {};
+  // Runs finished by the workers, all generations; the last member, so with the class's
+  // 64-byte alignment the line is its own.
+  alignas(64) std::atomic<std::uint64_t> done_{0};
 };
 
 }  // namespace shardwise

@@ -193,18 +193,25 @@ KernelCoroutine raw_read(KernelContext& ctx) {
   ctx.noc_async_read(a.source, ctx.get_write_ptr(0), a.size);
 }
 
-std::string run_raw_read(Device& device, NocAddr source, std::uint32_t size) {
+// Runs one reader kernel on core (1,1) with a 4 KiB CB page; the watcher's message, or
+// "" when the run passed.
+template <typename Args>
+std::string run_reader(Device& device, const char* name, KernelFunction kernel, const Args& args) {
   const CoreRangeSet core{{CoreRange{{1, 1}, {1, 1}}}};
-  Program program("raw read");
+  Program program(name);
   program.add_circular_buffer(core, CircularBufferConfig{0, 4096, 1, DataType::BFLOAT16, nullptr});
-  const KernelHandle k = program.add_kernel("bad reader", KernelRole::READER, core, raw_read);
-  program.set_runtime_args(k, {1, 1}, RawReadArgs{source, size});
+  const KernelHandle k = program.add_kernel(name, KernelRole::READER, core, kernel);
+  program.set_runtime_args(k, {1, 1}, args);
   try {
     device.run(program);
   } catch (const DeviceError& e) {
     return e.what();
   }
   return "";
+}
+
+std::string run_raw_read(Device& device, NocAddr source, std::uint32_t size) {
+  return run_reader(device, "bad reader", raw_read, RawReadArgs{source, size});
 }
 
 TEST(Watcher, NamesCoreKernelAddressAndRule) {
@@ -252,17 +259,7 @@ KernelCoroutine two_reads(KernelContext& ctx) {
 }
 
 std::string run_two_reads(Device& device, NocAddr first, NocAddr second, std::uint32_t size) {
-  const CoreRangeSet core{{CoreRange{{1, 1}, {1, 1}}}};
-  Program program("two reads");
-  program.add_circular_buffer(core, CircularBufferConfig{0, 4096, 1, DataType::BFLOAT16, nullptr});
-  const KernelHandle k = program.add_kernel("second reader", KernelRole::READER, core, two_reads);
-  program.set_runtime_args(k, {1, 1}, TwoReadsArgs{first, second, size});
-  try {
-    device.run(program);
-  } catch (const DeviceError& e) {
-    return e.what();
-  }
-  return "";
+  return run_reader(device, "second reader", two_reads, TwoReadsArgs{first, second, size});
 }
 
 TEST(Watcher, ChecksEveryReadAfterAGoodOneInTheSameBuffer) {
