@@ -223,13 +223,13 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
     if (access == MemoryAccess::DIRECT && !arch_.is_host())
       return fail(fmt::format("only host-preset cores access main memory directly; {} cores use the NoC", arch_.name));
     const std::uint32_t alignment =
-        access == MemoryAccess::NOC_READ ? arch_.dram_read_alignment : arch_.dram_write_alignment;
-    if ((access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE) && a.address % alignment != 0)
+        !noc ? 1 : access == MemoryAccess::NOC_READ ? arch_.dram_read_alignment : arch_.dram_write_alignment;
+    if (a.address % alignment != 0)
       return fail(fmt::format("DRAM {} addresses must be {}-byte aligned", access == MemoryAccess::NOC_READ ? "read" : "write",
                               alignment));
     const LockstepAllocator::Block* block = dram_allocator_.find(a.address, size);
     if (!block) return fail("not inside an allocated DRAM buffer");
-    return passed(block->address, block->address + block->size, dram_[a.bank].data(), noc ? alignment : 1);
+    return passed(block->address, block->address + block->size, dram_[a.bank].data(), alignment);
   }
   if (!in_grid(a.core))
     return fail(fmt::format("core {} is outside the {}x{} grid of {}", a.core.to_string(), arch_.grid_x, arch_.grid_y,
@@ -237,8 +237,8 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
   if (a.address + size > arch_.l1_size) return fail(fmt::format("past the end of L1 ({} bytes)", arch_.l1_size));
   if (a.address < arch_.l1_unreserved_base)
     return fail(fmt::format("inside the firmware region below 0x{:x}", arch_.l1_unreserved_base));
-  if ((access == MemoryAccess::NOC_READ || access == MemoryAccess::NOC_WRITE) && a.address % arch_.l1_alignment != 0)
-    return fail(fmt::format("L1 NoC addresses must be {}-byte aligned", arch_.l1_alignment));
+  const std::uint32_t alignment = noc ? arch_.l1_alignment : 1;
+  if (a.address % alignment != 0) return fail(fmt::format("L1 NoC addresses must be {}-byte aligned", arch_.l1_alignment));
   const std::uint64_t end = a.address + size;
   const std::uint32_t cb_begin = l1_cb_region_begin();
   const bool in_semaphores = a.address >= arch_.l1_unreserved_base && end <= cb_begin;
@@ -246,7 +246,6 @@ std::uint8_t* Device::checked_pointer(NocAddr a, std::uint64_t size, MemoryAcces
   // (the last program's regions stay recorded between launches, for its next launch).
   const std::uint32_t cb_end = cb_region_end_[core_index(a.core)];
   const bool in_cbs = who != nullptr && a.address >= cb_begin && end <= cb_end;
-  const std::uint32_t alignment = noc ? arch_.l1_alignment : 1;
   if (in_semaphores) return passed(arch_.l1_unreserved_base, cb_begin, l1_base(a.core), alignment);
   if (in_cbs) return passed(cb_begin, cb_end, l1_base(a.core), alignment);
   const LockstepAllocator::Block* block = l1_allocator_.find(a.address, size);
