@@ -122,8 +122,22 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
   // Only where consecutive output rows share two input rows or more (k3 at stride 2
   // shares one: mnv2_2 float32 batch 1 measured 0.78x oneDNN with passes, 0.89x without).
   const bool reuse = std::uint64_t{p.kernel_h} * p.dilation_h >= std::uint64_t{p.stride_h} + 2 * p.dilation_h;
+  const std::uint32_t fitting_channels =
+      static_cast<std::uint32_t>(std::max<std::uint64_t>(caches.l1d_bytes / 2 / per_channel / 32 * 32, 32));
+  // And only where a pass still reads a good part of each pixel: a narrow pass reads a
+  // short piece of every pixel (a bfloat16 pass of 32 channels: 64 of C = 144's 288
+  // bytes, across two cache lines for every other pixel), which measured slower than
+  // no passes at all on a Zen 4 machine with a 32 KiB L1, where the rule above gives
+  // 32 channels on nearly every layer (bench_compare, the 13 layers with passes, both
+  // dtypes and batches, two runs: geomean 1.02x and 1.09x oneDNN with such passes,
+  // 1.21x and 1.17x without; bfloat16 batch 32 mnv2_3 8.8 against 3.5-5.3 ms). The
+  // 512-byte floor keeps the passes of the wide layers they were made for (14 x 14 x
+  // 576 and 7 x 7 x 960 float32 on a 48 KiB L1).
+  constexpr std::uint64_t kMinPassBytes = 512;
+  // No passes: one pass over the whole block, also when C rounds up to a wider block.
+  const std::uint32_t all_channels = static_cast<std::uint32_t>(round_up(C, 32));
   const std::uint32_t l1_channels =
-      reuse ? static_cast<std::uint32_t>(std::max<std::uint64_t>(caches.l1d_bytes / 2 / per_channel / 32 * 32, 32)) : C;
+      reuse && fitting_channels * std::uint64_t{in_es} >= kMinPassBytes ? std::min(fitting_channels, all_channels) : all_channels;
   if (l1_channels < C) {
     const std::uint64_t in_row_bytes = std::uint64_t{p.input_width} * C * in_es;
     while (s.chunk_rows > 1 && host_window_rows(s.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h) * in_row_bytes > caches.l2_bytes / 4)
