@@ -189,8 +189,8 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
         std::memcpy(&bits, p, 2);
         got = bfloat16{bits}.to_float();
       }
-      if (pairs) {  // the pair kernels' order, bit for bit (whole 32-channel groups of rows of 7 pixels or more)
-        const bool paired = c < C / 32 * 32 && Wo >= 7;
+      if (pairs) {  // the pair kernels' order, bit for bit (every channel of rows of 7 pixels or more, the last group masked)
+        const bool paired = Wo >= 7;
         float sum = 0.0f;
         for (std::uint32_t r = 0; r < R; r += paired ? 2 : 1)
           for (std::uint32_t j = 0; j < kw; ++j) {
@@ -277,12 +277,15 @@ TEST(DwRowBf16Pairs, MatchTheReferenceAndTheirOrder) {
   const std::vector<RowCase> cases{{32, 3, 3, 1, 1, 1, 9},   {64, 3, 2, 1, 1, 1, 17},  {96, 3, 1, 2, 1, 1, 30},   {160, 5, 5, 1, 1, 2, 14},
                                    {200, 5, 3, 2, 1, 2, 29}, {64, 7, 7, 1, 1, 3, 7},   {96, 7, 4, 1, 1, 3, 56},   {33, 3, 3, 1, 1, 1, 20},
                                    {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6}, {40, 7, 7, 2, 1, 3, 5},
-                                   {40, 3, 19, 1, 1, 1, 14}};  // more rows than the tail's inline array
+                                   {40, 3, 19, 1, 1, 1, 14},   // nine row pairs and a lone row
+                                   {1, 3, 3, 1, 1, 1, 9},      {17, 5, 5, 2, 1, 2, 23}, {120, 5, 5, 1, 1, 2, 28}};  // masked groups only / last
   for (const RowCase& rc : cases)
     for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
       for (Activation act : {Activation::NONE, Activation::RELU6}) {
         run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, RowOptions{.pairs = true});
         run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, RowOptions{.pairs = true, .stream = true});
+        // The masked last group reads nothing past the row's last channel.
+        run_case(rc, DataType::BFLOAT16, out, act, 0, nullptr, RowOptions{.pairs = true, .guard_page = true});
         if (HasFatalFailure()) return;
       }
 }
