@@ -65,20 +65,25 @@ TEST_P(HostRealLayers, MatchTheReference) {
 INSTANTIATE_TEST_SUITE_P(Layers, HostRealLayers, testing::ValuesIn(kLayers),
                          [](const testing::TestParamInfo<HostLayer>& info) { return std::string(info.param.name); });
 
-// SHARDWISE_BF16_PAIRS=1: the AVX512_BF16 pair kernels where the CPU has them (the
-// real layers end to end); any value but 0 or 1 is refused by name.
-TEST(HostProgram, Bf16PairKernelsOnRequest) {
+// SHARDWISE_BF16_PAIRS: 1, the AVX512_BF16 pair kernels where the CPU has them; 0, the
+// widening kernels; unset or auto, the pairs where dw_row_bf16_pairs_preferred (the
+// real layers end to end each way); any other value is refused by name.
+TEST(HostProgram, Bf16PairKernelsOnRequestAndWherePreferred) {
   struct Unset {
     ~Unset() { unsetenv("SHARDWISE_BF16_PAIRS"); }
   } unset;
-  setenv("SHARDWISE_BF16_PAIRS", "1", 1);
-  for (const HostLayer& layer : {kLayers[0], kLayers[7], kLayers[12]}) {
-    const ConvRun run = run_conv_case(host_case(layer, DataType::BFLOAT16, 1));
-    SCOPED_TRACE(layer.name);
-    EXPECT_EQ(run.result.plan->host_microkernel.find("bf16pairs") != std::string::npos, dw_row_bf16_pairs_supported())
-        << run.result.plan->host_microkernel;
-    EXPECT_GE(run.comparison.pcc, 0.99999);
-    EXPECT_LE(run.comparison.norm_max_err, 1e-2);
+  const std::vector<std::pair<const char*, bool>> settings{
+      {"1", dw_row_bf16_pairs_supported()}, {"0", false}, {"auto", dw_row_bf16_pairs_preferred()}, {nullptr, dw_row_bf16_pairs_preferred()}};
+  for (const auto& [value, pairs] : settings) {
+    if (value) setenv("SHARDWISE_BF16_PAIRS", value, 1);
+    else unsetenv("SHARDWISE_BF16_PAIRS");
+    for (const HostLayer& layer : {kLayers[0], kLayers[7], kLayers[12]}) {
+      const ConvRun run = run_conv_case(host_case(layer, DataType::BFLOAT16, 1));
+      SCOPED_TRACE(std::string(layer.name) + " SHARDWISE_BF16_PAIRS=" + (value ? value : "(unset)"));
+      EXPECT_EQ(run.result.plan->host_microkernel.find("bf16pairs") != std::string::npos, pairs) << run.result.plan->host_microkernel;
+      EXPECT_GE(run.comparison.pcc, 0.99999);
+      EXPECT_LE(run.comparison.norm_max_err, 1e-2);
+    }
   }
   setenv("SHARDWISE_BF16_PAIRS", "yes", 1);
   try {

@@ -25,17 +25,20 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
          config.dram_slices.value_or(1) <= 1;  // slices asked for: the TT-faithful programs run them
 }
 
-// The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp) only when
-// SHARDWISE_BF16_PAIRS=1 and the CPU has the instruction. Not by default: on the dev
-// machine (Xeon with AVX512_BF16) VDPBF16PS retires at a quarter of the FMA rate in
-// instructions (1.65 vs 6.7 G/s on one core, bench_microkernels InstructionRate) and the pair kernels
-// ran the bfloat16 layers at 0.89x oneDNN against 1.29x for the widening kernels
-// (batch 1 geomean, bench_compare, same run). A CPU with a full-rate VDPBF16PS may
-// turn them on; their results differ from the widening kernels' in summation order.
+// The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp):
+// SHARDWISE_BF16_PAIRS=1 asks for them (where the CPU has the instruction), 0 for the
+// widening kernels; unset or `auto`, they run where they are the better choice
+// (dw_row_bf16_pairs_preferred: VDPBF16PS at the FMA rate). On a Xeon (Sapphire
+// Rapids) it retires at a quarter of the FMA rate (1.65 vs 6.7 G instructions/s on one
+// core, bench_microkernels InstructionRate) and the pair kernels ran the bfloat16
+// layers at 0.89x oneDNN against 1.29x for the widening ones; on a Zen 4 at the FMA
+// rate (3.6 G/s each), where the pair kernels run 7x7 windows 1.3-1.6x faster
+// (DESIGN.md). Their results differ from the widening kernels' in summation order.
 bool use_bf16_pairs() {
   const char* env = std::getenv("SHARDWISE_BF16_PAIRS");
-  const std::string value = env ? env : "0";
-  check_arg(value == "0" || value == "1", "SHARDWISE_BF16_PAIRS='{}': allowed are 0 and 1", value);
+  const std::string value = env ? env : "auto";
+  check_arg(value == "0" || value == "1" || value == "auto", "SHARDWISE_BF16_PAIRS='{}': allowed are 0, 1 and auto", value);
+  if (value == "auto") return dw_row_bf16_pairs_preferred();
   return value == "1" && dw_row_bf16_pairs_supported();
 }
 

@@ -120,6 +120,13 @@ void pack_even_odd_weights(std::span<const float> packed, std::uint32_t channels
 // Whether this CPU runs the AVX512_BF16 kernels (VDPBF16PS).
 bool dw_row_bf16_pairs_supported();
 
+// Whether they are the better choice on this CPU: where VDPBF16PS runs at the FMA rate
+// (AMD's Zen 4 and later: two multiply-adds per lane and instruction), not where it
+// runs at a fraction of it (Intel's Sapphire Rapids: a quarter). Decided by the CPU's
+// vendor, once, so that a machine always takes the same kernels (their sums run in
+// another order; dwconv_row_bf16_pairs.cpp). DESIGN.md has the measurements.
+bool dw_row_bf16_pairs_preferred();
+
 // Appends to `out` the bfloat16 pair copy of `packed` ([kh*kw][Cpad] float32 weights
 // then the [Cpad] bias, as the layouts above) in the AVX512_BF16 kernels' order (see
 // dwconv_row_bf16_pairs.cpp); false, appending nothing, if a weight is not finite or

@@ -243,6 +243,11 @@ bool dw_row_bf16_pairs_supported() {
   return supported;
 }
 
+bool dw_row_bf16_pairs_preferred() {
+  static const bool preferred = dw_row_bf16_pairs_supported() && __builtin_cpu_is("amd");
+  return preferred;
+}
+
 DwRowKernelTable bf16_pair_row_kernels(std::uint32_t kernel_w) {
   if (kernel_w == 3) return pair_table<3>();
   if (kernel_w == 5) return pair_table<5>();
