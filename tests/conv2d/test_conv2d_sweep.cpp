@@ -127,28 +127,50 @@ TEST(ChipNumericsSweep, HiFi4KeepsBfloat16Above0999AndLoFiIsWorse) {
 }
 
 // The sample's host-preset cases once per SIMD target this CPU supports (the host
-// program picks its row microkernels by Highway's dispatch, restricted here), so every
-// path the machine can run is checked end to end, not only the best one.
+// program picks its row microkernels by Highway's dispatch, restricted here, with the
+// AVX512_BF16 pair kernels turned off), then once more with the pair kernels asked for
+// where the CPU has them: every path the machine can run is checked end to end, not
+// only the one it would choose.
 TEST(HostSweep, EveryDispatchTargetMatchesTheReference) {
   struct Restore {
-    ~Restore() { hwy::SetSupportedTargetsForTest(0); }
+    ~Restore() {
+      hwy::SetSupportedTargetsForTest(0);
+      unsetenv("SHARDWISE_BF16_PAIRS");
+    }
   } restore;
-  std::size_t runs = 0;
+  std::size_t runs = 0, pair_runs = 0;
+  const auto check = [&](const std::string& path, const SweepCase& s, const std::string& expected_kernel) {
+    const ConvRun run = run_conv_case(conv_case_of(s));
+    SCOPED_TRACE(path + " " + case_name(testing::TestParamInfo<SweepCase>(s, 0)));
+    const std::string& kernel = run.result.plan->host_microkernel;
+    if (!expected_kernel.empty()) {
+      EXPECT_NE(kernel.find(expected_kernel), std::string::npos) << kernel;
+    }
+    pair_runs += kernel.find("bf16pairs") != std::string::npos ? 1 : 0;
+    if (s.dtype == DataType::BFLOAT16) {
+      EXPECT_GE(run.comparison.pcc, 0.9999);
+      EXPECT_LE(run.comparison.norm_max_err, 0.004);
+    } else {
+      EXPECT_LE(run.comparison.norm_max_err, 1e-5);
+    }
+    ++runs;
+  };
+  setenv("SHARDWISE_BF16_PAIRS", "0", 1);
   for (const std::int64_t target : dw_row_targets()) {
     hwy::SetSupportedTargetsForTest(target);
     for (const SweepCase& s : sweep_cases()) {
-      if (std::string(s.arch) != "host") continue;
-      const ConvRun run = run_conv_case(conv_case_of(s));
-      SCOPED_TRACE(std::string(hwy::TargetName(target)) + " " + case_name(testing::TestParamInfo<SweepCase>(s, 0)));
-      ASSERT_NE(run.result.plan->host_microkernel.find(hwy::TargetName(target)), std::string::npos) << run.result.plan->host_microkernel;
-      if (s.dtype == DataType::BFLOAT16) {
-        EXPECT_GE(run.comparison.pcc, 0.9999);
-        EXPECT_LE(run.comparison.norm_max_err, 0.004);
-      } else {
-        EXPECT_LE(run.comparison.norm_max_err, 1e-5);
-      }
-      ++runs;
+      if (std::string(s.arch) == "host") check(hwy::TargetName(target), s, hwy::TargetName(target));
     }
+    if (HasFailure()) return;
+  }
+  hwy::SetSupportedTargetsForTest(0);
+  EXPECT_EQ(pair_runs, 0u);
+  if (dw_row_bf16_pairs_supported()) {
+    setenv("SHARDWISE_BF16_PAIRS", "1", 1);
+    for (const SweepCase& s : sweep_cases()) {
+      if (std::string(s.arch) == "host") check("AVX512_BF16 pairs", s, "");
+    }
+    EXPECT_GT(pair_runs, 0u);
   }
   EXPECT_GT(runs, 0u);
 }
