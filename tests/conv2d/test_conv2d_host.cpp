@@ -73,7 +73,10 @@ TEST(HostProgram, Bf16PairKernelsOnRequestAndWherePreferred) {
     ~Unset() { unsetenv("SHARDWISE_BF16_PAIRS"); }
   } unset;
   const std::vector<std::pair<const char*, bool>> settings{
-      {"1", dw_row_bf16_pairs_supported()}, {"0", false}, {"auto", dw_row_bf16_pairs_preferred()}, {nullptr, dw_row_bf16_pairs_preferred()}};
+      {"1", dw_row_bf16_pairs_supported()},
+      {"0", false},
+      {"auto", dw_row_bf16_pairs_preferred()},
+      {nullptr, dw_row_bf16_pairs_preferred()}};
   for (const auto& [value, pairs] : settings) {
     if (value) setenv("SHARDWISE_BF16_PAIRS", value, 1);
     else unsetenv("SHARDWISE_BF16_PAIRS");

@@ -278,7 +278,8 @@ TEST(DwRowBf16Pairs, MatchTheReferenceAndTheirOrder) {
                                    {200, 5, 3, 2, 1, 2, 29}, {64, 7, 7, 1, 1, 3, 7},   {96, 7, 4, 1, 1, 3, 56},   {33, 3, 3, 1, 1, 1, 20},
                                    {144, 3, 3, 2, 1, 1, 112}, {64, 5, 5, 1, 1, 2, 6}, {40, 7, 7, 2, 1, 3, 5},
                                    {40, 3, 19, 1, 1, 1, 14},   // nine row pairs and a lone row
-                                   {1, 3, 3, 1, 1, 1, 9},      {17, 5, 5, 2, 1, 2, 23}, {120, 5, 5, 1, 1, 2, 28}};  // masked groups only / last
+                                   // only a masked group, several groups and a masked one
+                                   {1, 3, 3, 1, 1, 1, 9},      {17, 5, 5, 2, 1, 2, 23}, {120, 5, 5, 1, 1, 2, 28}};
   for (const RowCase& rc : cases)
     for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
       for (Activation act : {Activation::NONE, Activation::RELU6}) {
