@@ -32,7 +32,7 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
 // Rapids) it retires at a quarter of the FMA rate (1.65 vs 6.7 G instructions/s on one
 // core, bench_microkernels InstructionRate) and the pair kernels ran the bfloat16
 // layers at 0.89x oneDNN against 1.29x for the widening ones; on a Zen 4 at the FMA
-// rate (3.6 G/s each), where the pair kernels run 7x7 windows 1.3-1.6x faster
+// rate (3.6 G/s each), where the pair kernels run 7x7 windows 1.2-1.7x faster
 // (DESIGN.md). Their results differ from the widening kernels' in summation order.
 bool use_bf16_pairs() {
   const char* env = std::getenv("SHARDWISE_BF16_PAIRS");

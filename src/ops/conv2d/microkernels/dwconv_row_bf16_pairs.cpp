@@ -49,7 +49,7 @@
 #define SHARDWISE_BF16_PAIRS_TARGET __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512bf16")))
 // The tile's functions, forced inline: GCC 12 left the edge tiles' column walk out of
 // line, passing the accumulators through memory (7x7 pairs ran at 58-60 GFLOP/s on a
-// Zen 4 then, 143-200 inlined).
+// Zen 4 then, 135-191 inlined).
 #define SHARDWISE_BF16_PAIRS_TILE SHARDWISE_BF16_PAIRS_TARGET __attribute__((always_inline)) static inline
 
 namespace shardwise {
