@@ -66,21 +66,23 @@ INSTANTIATE_TEST_SUITE_P(Layers, HostRealLayers, testing::ValuesIn(kLayers),
                          [](const testing::TestParamInfo<HostLayer>& info) { return std::string(info.param.name); });
 
 // SHARDWISE_BF16_PAIRS: 1, the AVX512_BF16 pair kernels where the CPU has them; 0, the
-// widening kernels; unset or auto, the pairs where dw_row_bf16_pairs_preferred (the
-// real layers end to end each way); any other value is refused by name.
+// widening kernels; unset or auto, the pairs where dw_row_bf16_pairs_preferred and the
+// stride is 1 (the real layers end to end each way: mnv2_1 and convnext_13 stride 1,
+// mnv3_8 stride 2); any other value is refused by name.
 TEST(HostProgram, Bf16PairKernelsOnRequestAndWherePreferred) {
   struct Unset {
     ~Unset() { unsetenv("SHARDWISE_BF16_PAIRS"); }
   } unset;
-  const std::vector<std::pair<const char*, bool>> settings{
-      {"1", dw_row_bf16_pairs_supported()},
-      {"0", false},
-      {"auto", dw_row_bf16_pairs_preferred()},
-      {nullptr, dw_row_bf16_pairs_preferred()}};
-  for (const auto& [value, pairs] : settings) {
+  enum class Expect { SUPPORTED, NEVER, PREFERRED_STRIDE_1 };
+  const std::vector<std::pair<const char*, Expect>> settings{
+      {"1", Expect::SUPPORTED}, {"0", Expect::NEVER}, {"auto", Expect::PREFERRED_STRIDE_1}, {nullptr, Expect::PREFERRED_STRIDE_1}};
+  for (const auto& [value, expect] : settings) {
     if (value) setenv("SHARDWISE_BF16_PAIRS", value, 1);
     else unsetenv("SHARDWISE_BF16_PAIRS");
     for (const HostLayer& layer : {kLayers[0], kLayers[7], kLayers[12]}) {
+      const bool pairs = expect == Expect::SUPPORTED            ? dw_row_bf16_pairs_supported()
+                         : expect == Expect::PREFERRED_STRIDE_1 ? dw_row_bf16_pairs_preferred() && layer.stride == 1
+                                                                : false;
       const ConvRun run = run_conv_case(host_case(layer, DataType::BFLOAT16, 1));
       SCOPED_TRACE(std::string(layer.name) + " SHARDWISE_BF16_PAIRS=" + (value ? value : "(unset)"));
       EXPECT_EQ(run.result.plan->host_microkernel.find("bf16pairs") != std::string::npos, pairs) << run.result.plan->host_microkernel;

@@ -26,21 +26,33 @@ bool host_program_applies(const Device& device, const DeviceTensor& input, const
 }
 
 // The AVX512_BF16 pair kernels (microkernels/dwconv_row_bf16_pairs.cpp):
-// SHARDWISE_BF16_PAIRS=1 asks for them (where the CPU has the instruction), 0 for the
-// widening kernels; unset or `auto`, they run where they are the better choice
-// (dw_row_bf16_pairs_preferred: VDPBF16PS at the FMA rate). On a Xeon (Sapphire
-// Rapids) it retires at a quarter of the FMA rate (1.65 vs 6.7 G instructions/s on one
-// core, bench_microkernels InstructionRate) and the pair kernels ran the bfloat16
-// layers at 0.89x oneDNN against 1.29x for the widening ones; on a Zen 4 at the FMA
-// rate (3.6 G/s each), where the pair kernels run 7x7 windows 1.2-1.7x faster
-// (DESIGN.md). Their results differ from the widening kernels' in summation order.
-bool use_bf16_pairs() {
+// SHARDWISE_BF16_PAIRS=1 asks for them on every shape they cover (where the CPU has the
+// instruction), 0 for the widening kernels; unset or `auto`, they run where they are the
+// better choice: on a CPU that runs VDPBF16PS at the FMA rate
+// (dw_row_bf16_pairs_preferred) and for stride-1 rows. On a Xeon (Sapphire Rapids) it
+// retires at a quarter of the FMA rate (1.65 vs 6.7 G instructions/s on one core,
+// bench_microkernels InstructionRate) and the pair kernels ran the bfloat16 layers at
+// 0.89x oneDNN against 1.29x for the widening ones; on a Zen 4 and a Zen 5 at the FMA
+// rate, where they run 7x7 windows 1.2-1.7x faster. With stride 2 each interleaved
+// column pair feeds half as many outputs, and on the Zen 5 the widening kernels were
+// faster (DESIGN.md). Their results differ from the widening kernels' in summation order.
+enum class Bf16Pairs { OFF, ON, AUTO };
+
+Bf16Pairs bf16_pairs_setting() {
   const char* env = std::getenv("SHARDWISE_BF16_PAIRS");
   const std::string value = env ? env : "auto";
   check_arg(value == "0" || value == "1" || value == "auto", "SHARDWISE_BF16_PAIRS='{}': allowed are 0, 1 and auto", value);
-  if (value == "auto") return dw_row_bf16_pairs_preferred();
-  return value == "1" && dw_row_bf16_pairs_supported();
+  return value == "auto" ? Bf16Pairs::AUTO : value == "1" ? Bf16Pairs::ON : Bf16Pairs::OFF;
 }
+
+// Whether prepared weights get the pair copy: wherever the pair kernels may run.
+bool use_bf16_pairs() {
+  const Bf16Pairs setting = bf16_pairs_setting();
+  return setting == Bf16Pairs::AUTO ? dw_row_bf16_pairs_preferred() : setting == Bf16Pairs::ON && dw_row_bf16_pairs_supported();
+}
+
+// Whether a conv whose weights have the pair copy runs the pair kernels.
+bool bf16_pairs_suit(const Conv2dParams& p) { return bf16_pairs_setting() == Bf16Pairs::ON || p.stride_w == 1; }
 
 DeviceTensor pack_host_weights(Device& device, const PreparedWeights& prepared) {
   const DepthwiseWeightLayout& l = prepared.layout;
@@ -201,9 +213,9 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   const std::uint64_t copy_floats = (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels;
   const std::uint64_t copies = weights_bytes / (copy_floats * sizeof(float));
   shape.even_odd_weights = copies >= 2 ? copy_floats : 0;
-  const bool pair_copy = copies == 3;
+  const bool run_pairs = copies == 3 && bf16_pairs_suit(p);
   const DwRowMicrokernel kernel =
-      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, pair_copy});
+      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, run_pairs});
   if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;
 
   // Software prefetch of the next output row's new input rows only for inputs of more
