@@ -169,13 +169,15 @@ void register_all() {
         ->Args({32, 3, 1, 1, 56})->Args({144, 3, 1, 1, 56})->Args({576, 3, 1, 1, 56})->Args({120, 5, 1, 1, 56})->Args({96, 7, 1, 1, 56})
         ->Args({96, 3, 2, 1, 56})->Args({144, 5, 2, 1, 56})->Args({144, 3, 1, 0, 56})->Args({96, 7, 1, 0, 56})
         // Narrow rows (mnv2_5, convnext_15) and one that stays in L1.
-        ->Args({960, 3, 1, 1, 7})->Args({768, 7, 1, 1, 7})->Args({64, 3, 1, 1, 14});
+        ->Args({960, 3, 1, 1, 7})->Args({768, 7, 1, 1, 7})->Args({64, 3, 1, 1, 14})
+        // Stride 2 in L1 (3 x 56 x 32 float32 inputs: 21 KiB).
+        ->Args({32, 3, 2, 1, 56})->Args({32, 5, 2, 1, 56});
   };
   for (std::int64_t target : dw_row_targets())
     for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
       cases(benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
                                          BM_DwRow, dtype, target, false));
-  // The AVX512_BF16 pair kernels next to the widening ones (not used by default: see host_program.cpp).
+  // The AVX512_BF16 pair kernels next to the widening ones (where host_program.cpp takes them: bf16_pairs_suit).
   if (dw_row_bf16_pairs_supported()) {
     cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true));
 #if defined(__x86_64__)
