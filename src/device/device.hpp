@@ -37,6 +37,7 @@ struct DprintOptions {
   std::string directory;
   std::ostream* sink = nullptr;
   bool enabled_for(CoreCoord core) const;
+  bool any() const { return all_cores || !cores.empty(); }
 };
 
 struct DeviceOptions {

@@ -239,6 +239,9 @@ void for_each_core(const LaunchWorkspace& workspace, Fn&& fn) {
 
 void flush_prints(const Device& device, const LaunchWorkspace& workspace) {
   const DprintOptions& options = device.options().dprint;
+  // No core prints: nothing to read from the cores the other threads built (each of
+  // their lines would move from that thread's core to this one).
+  if (!options.any()) return;
   for_each_core(workspace, [&](const CoreRun& run) {
     const CoreRun* core = &run;
     for (const KernelInstance& k : core->kernels()) {
