@@ -9,6 +9,7 @@
 
 #include "conv2d_runner.hpp"
 #include "core/error.hpp"
+#include "ops/conv2d/host/host_kernel_args.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
 
 namespace shardwise {
@@ -168,9 +169,9 @@ TEST(HostProgram, FewRowsGiveWholeImagesInChannelBlocks) {
     HostLayer layer;
     const char* split;
   };
-  for (const Case& k : {Case{kLayers[0], "112 output rows in chunks of 14 x 1 channel block(s) of 32 over 2 core(s)"},
-                        Case{kLayers[4], "7 output rows in chunks of 7 x 8 channel block(s) of 128 over 2 core(s)"},
-                        Case{HostLayer{"narrow", 7, 32, 3, 1, 1}, "7 output rows in chunks of 1 x 1 channel block(s) of 32 over 2 core(s)"}}) {
+  for (const Case& k : {Case{kLayers[0], "112 output rows in chunks of up to 14 x 1 channel block(s) of up to 32 over 2 core(s)"},
+                        Case{kLayers[4], "7 output rows in chunks of up to 7 x 8 channel block(s) of up to 128 over 2 core(s)"},
+                        Case{HostLayer{"narrow", 7, 32, 3, 1, 1}, "7 output rows in chunks of up to 1 x 1 channel block(s) of up to 32 over 2 core(s)"}}) {
     ConvCase c = host_case(k.layer, DataType::FLOAT32, 1);
     c.arch_overrides = ArchOverrides{2, 1, std::nullopt};
     const ConvRun run = run_conv_case(c);
@@ -178,6 +179,48 @@ TEST(HostProgram, FewRowsGiveWholeImagesInChannelBlocks) {
     EXPECT_NE(run.result.plan->parallel.reason.find(k.split), std::string::npos) << run.result.plan->parallel.reason;
     EXPECT_GE(run.comparison.pcc, 0.99999);
     EXPECT_LE(run.comparison.norm_max_err, 1e-5);
+  }
+}
+
+// The work cuts are even: an image's row chunks differ by one row at most and channel
+// blocks by one 32-channel group at most, covering everything once, blocks starting on
+// whole groups; and on 2 cores the batch-1 layers cut into row chunks give each core
+// the same number of output rows (mnv3_7's 28 rows were 15 + 13 with chunks of 3 and a
+// short last one).
+TEST(HostProgram, WorkCutsAreEven) {
+  for (std::uint32_t rows : {1u, 7u, 14u, 28u, 56u, 112u})
+    for (std::uint32_t chunks = 1; chunks <= rows; ++chunks) {
+      SCOPED_TRACE(std::to_string(rows) + " rows in " + std::to_string(chunks) + " chunks");
+      ASSERT_EQ(host_chunk_begin(0, rows, chunks), 0u);
+      ASSERT_EQ(host_chunk_begin(chunks, rows, chunks), rows);
+      for (std::uint32_t i = 0; i < chunks; ++i) {
+        const std::uint32_t size = host_chunk_begin(i + 1, rows, chunks) - host_chunk_begin(i, rows, chunks);
+        ASSERT_TRUE(size == rows / chunks || size == rows / chunks + 1) << "chunk " << i << ": " << size << " rows";
+      }
+    }
+  for (std::uint32_t channels : {1u, 32u, 72u, 144u, 672u, 960u, 1152u})
+    for (std::uint32_t blocks = 1; blocks <= (channels + 31) / 32; ++blocks) {
+      SCOPED_TRACE(std::to_string(channels) + " channels in " + std::to_string(blocks) + " blocks");
+      const std::uint32_t groups = (channels + 31) / 32;
+      ASSERT_EQ(host_block_begin(0, channels, blocks), 0u);
+      ASSERT_EQ(host_block_begin(blocks, channels, blocks), channels);
+      for (std::uint32_t b = 0; b < blocks; ++b) {
+        const std::uint32_t begin = host_block_begin(b, channels, blocks), end = host_block_begin(b + 1, channels, blocks);
+        ASSERT_EQ(begin % 32, 0u) << "block " << b;
+        const std::uint32_t block_groups = (end - begin + 31) / 32;
+        ASSERT_TRUE(block_groups == groups / blocks || block_groups == groups / blocks + 1) << "block " << b << ": " << block_groups;
+      }
+    }
+  for (const HostLayer& layer : kLayers) {
+    ConvCase c = host_case(layer, DataType::FLOAT32, 1);
+    c.arch_overrides = ArchOverrides{2, 1, std::nullopt};
+    const ConvRun run = run_conv_case(c);
+    const auto& cores = run.result.plan->slices.at(0).cores;
+    SCOPED_TRACE(std::string(layer.name) + ": " + run.result.plan->parallel.reason);
+    ASSERT_EQ(cores.size(), 2u);
+    if (run.result.plan->parallel.reason.find(" x 1 channel block(s)") == std::string::npos) continue;  // split by channels
+    EXPECT_EQ(cores[0].num_outputs, cores[1].num_outputs);
+    EXPECT_EQ(cores[0].first_output + cores[0].num_outputs, cores[1].first_output);
   }
 }
 

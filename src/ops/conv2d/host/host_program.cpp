@@ -115,9 +115,16 @@ struct HostProgramEntry {
 // 576, 28 x 28 x 192 at 7 x 7) read every input vector kernel_h times from L2. Passes
 // re-read the chunk's input once per pass, so when there are passes the chunk is cut
 // to keep its input rows within a quarter of the L2 (two hyperthreads may share it).
+//
+// The cores take contiguous runs of items, so the cuts are even: chunks of an image
+// differ by one row at most and channel blocks by one 32-channel group at most
+// (host_chunk_begin, host_block_begin), and where the rows allow it the items are a
+// multiple of the cores. Before, with chunks of ceil(Ho / n) rows and blocks of
+// round_up(C / n, 32) channels, one core of two got up to a third more work on the
+// batch-1 layers (mnv3_8: 384 of 672 channels; effb0_11: 640 of 1152).
 struct HostWorkSplit {
-  std::uint32_t chunk_rows = 1, chunks_per_image = 1;
-  std::uint32_t channel_blocks = 1, block_channels = 32;
+  std::uint32_t chunk_rows = 1, chunks_per_image = 1;    // chunk_rows: the longest chunk's
+  std::uint32_t channel_blocks = 1, block_channels = 32;  // block_channels: the widest block's
   std::uint32_t pass_channels = 32;
 };
 
@@ -165,15 +172,18 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
   // float32, 2 cores, shardwise's time / oneDNN's, bench_compare before -> after in one
   // session: mnv2_4 1.00 -> 0.91, mnv3_8 1.01 -> 0.92, effb0_11 0.86 -> 0.75,
   // convnext_15 0.78 -> 0.71 (and bfloat16 likewise, e.g. mnv2_5 0.82 -> 0.75).
-  if (rows < 2 * target_items && std::uint64_t{p.batch} * ((C + 31) / 32) >= target_items) s.chunk_rows = std::min(Ho, 32u);
+  const std::uint32_t groups = (C + 31) / 32;
+  if (rows < 2 * target_items && std::uint64_t{p.batch} * groups >= target_items) s.chunk_rows = std::min(Ho, 32u);
   s.chunks_per_image = (Ho + s.chunk_rows - 1) / s.chunk_rows;
   // Few rows: channel blocks until there are enough items (or blocks of 32 channels),
-  // of equal widths in whole 32-channel groups.
+  // in whole 32-channel groups.
   const std::uint64_t chunks = std::uint64_t{p.batch} * s.chunks_per_image;
   if (chunks < target_items)
-    s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, (C + 31) / 32));
-  s.block_channels = static_cast<std::uint32_t>(round_up((C + s.channel_blocks - 1) / s.channel_blocks, 32));
-  s.channel_blocks = (C + s.block_channels - 1) / s.block_channels;
+    s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, groups));
+  // Items a multiple of the cores, where the rows allow one more chunk per image.
+  while (std::uint64_t{p.batch} * s.chunks_per_image * s.channel_blocks % cores != 0 && s.chunks_per_image < Ho) ++s.chunks_per_image;
+  s.chunk_rows = (Ho + s.chunks_per_image - 1) / s.chunks_per_image;
+  s.block_channels = (groups + s.channel_blocks - 1) / s.channel_blocks * 32;
   // Passes of equal width over each block, in whole 32-channel groups (the AVX512_BF16
   // kernels permute channels within 32-channel groups counted from channel 0).
   const std::uint32_t passes = (s.block_channels + l1_channels - 1) / l1_channels;
@@ -251,7 +261,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   pc.grid = CoreRangeSet{{CoreRange{{0, 0}, {cores - 1, 0}}}};
   pc.cores_nhw = cores;
   pc.channels_per_shard = block_channels;
-  pc.reason = fmt::format("host program: {} output rows in chunks of {} x {} channel block(s) of {} over {} core(s), L1 passes of "
+  pc.reason = fmt::format("host program: {} output rows in chunks of up to {} x {} channel block(s) of up to {} over {} core(s), L1 passes of "
                           "{} channels, input read in place{}{}, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores,
                           pass_channels, prefetch ? ", next rows prefetched" : "", shape.stream_output ? ", output streamed" : "",
                           kernel.name);
@@ -273,7 +283,6 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                                    split.chunks_per_image,
                                    C,
                                    blocks,
-                                   block_channels,
                                    in_stick_bytes,
                                    std::uint64_t{p.input_width} * in_stick_bytes,
                                    out_stick_bytes,
@@ -292,9 +301,13 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
     program.set_runtime_args(entry.reader, core, HostCoreArgs{first, count, 0, 0, 0});
     program.set_runtime_args(entry.compute, core, HostCoreArgs{first, count, 0, 0, 0});
     pc.work.push_back(CoreWork{core, i, 0});
-    // Output sticks of the core's chunks (approximate when a core's items split a chunk's blocks).
-    slice.cores.push_back(CorePlan{core, i, 0, first / blocks * split.chunk_rows * Wo,
-                                   static_cast<std::uint32_t>(count * split.chunk_rows * Wo / blocks), 0, 0, 0, 0});
+    // Output sticks of the core's chunks (the rows of every chunk it has a block of).
+    const auto chunk_row = [&](std::uint64_t item, std::uint32_t end) {  // first (end 0) or past-the-end (1) row over the batch
+      const std::uint64_t chunk = item / blocks, n = chunk / split.chunks_per_image;
+      return n * Ho + host_chunk_begin(static_cast<std::uint32_t>(chunk % split.chunks_per_image) + end, Ho, split.chunks_per_image);
+    };
+    const std::uint64_t row0 = chunk_row(first, 0), row1 = count == 0 ? row0 : chunk_row(first + count - 1, 1);
+    slice.cores.push_back(CorePlan{core, i, 0, row0 * Wo, static_cast<std::uint32_t>((row1 - row0) * Wo), 0, 0, 0, 0});
   }
   return entry;
 }

@@ -2,16 +2,16 @@
 // The host preset's program factory (TT-NN's select_program_factory, by arch): the same
 // plan -> program -> scheduler structure as the chip path, with kernels built for a CPU.
 //
-//   reader  per work item (one output row x one channel block) a window descriptor
-//           through the CB: the output row's address and the addresses of the valid
-//           input rows; no halo copy, no window sticks copied.
-//   compute one row microkernel call per descriptor (microkernels/dwconv_row.hpp),
-//           reading the NHWC input in place in main memory and writing the output row
-//           in place; padding rows are absent from the descriptor, padding columns are
-//           skipped for the few edge outputs.
-// Work: the N*Ho output rows split evenly over the cores in contiguous ranges (whole
-// image rows, so windows never cross a core boundary); when rows are few (under 4 per
-// core) each row is also split into channel blocks.
+//   reader  per work item (a chunk of output rows of one image x one channel block) a
+//           window descriptor through the CB: the chunk's output address and the
+//           addresses of the valid input rows; no halo copy, no window sticks copied.
+//   compute one row microkernel call per output row of the chunk (in L1 passes of
+//           channels; microkernels/dwconv_row.hpp), reading the NHWC input in place in
+//           main memory and writing the output in place; padding rows are absent from
+//           the descriptor, padding columns are skipped for the few edge outputs.
+// Work: about 4 items per core, each core a contiguous run of them, cut evenly (chunks
+// differ by one row at most, blocks by one 32-channel group); channel blocks only when
+// an image's rows are too few (DESIGN.md).
 #include <memory>
 #include <optional>
 

@@ -19,8 +19,9 @@ KernelCoroutine reader_depthwise_host(KernelContext& ctx) {
     const std::uint64_t chunk = item / a.channel_blocks;
     const std::uint32_t block = static_cast<std::uint32_t>(item % a.channel_blocks);
     const std::uint64_t n = chunk / a.chunks_per_image;
-    const std::uint32_t ho = static_cast<std::uint32_t>(chunk % a.chunks_per_image) * a.chunk_rows;
-    const std::uint32_t out_rows = std::min(a.chunk_rows, a.out_height - ho);
+    const std::uint32_t i = static_cast<std::uint32_t>(chunk % a.chunks_per_image);
+    const std::uint32_t ho = host_chunk_begin(i, a.out_height, a.chunks_per_image);
+    const std::uint32_t out_rows = host_chunk_begin(i + 1, a.out_height, a.chunks_per_image) - ho;
     // Input rows the chunk reads, clipped to the image: [first, last).
     const std::int64_t top = std::int64_t{ho} * a.stride_h - a.pad_top;
     const std::int64_t bottom = top + host_window_rows(out_rows, a.kernel_h, a.stride_h, a.dilation_h);
@@ -30,7 +31,7 @@ KernelCoroutine reader_depthwise_host(KernelContext& ctx) {
     co_await ctx.cb_reserve_back(kHostWindowCb, 1);
     auto* page = ctx.l1_pointer<std::uint8_t>(ctx.get_write_ptr(kHostWindowCb), page_bytes);
     auto* header = reinterpret_cast<HostWindowHeader*>(page);
-    const std::uint32_t c0 = block * a.block_channels;
+    const std::uint32_t c0 = host_block_begin(block, a.channels, a.channel_blocks);
     header->out_address =
         core.output_address + (n * a.out_height + ho) * a.out_row_bytes + std::uint64_t{c0} * a.out_element_bytes;
     header->top = static_cast<std::int32_t>(top);
@@ -38,7 +39,7 @@ KernelCoroutine reader_depthwise_host(KernelContext& ctx) {
     header->num_in_rows = static_cast<std::uint32_t>(last - first);
     header->out_rows = out_rows;
     header->c0 = c0;
-    header->channels = std::min(a.block_channels, a.channels - c0);
+    header->channels = host_block_begin(block + 1, a.channels, a.channel_blocks) - c0;
     auto* rows = reinterpret_cast<std::uint64_t*>(page + sizeof(HostWindowHeader));
     for (std::int64_t r = first; r < last; ++r)
       rows[r - first] = core.input_address + (n * a.in_height + static_cast<std::uint64_t>(r)) * a.in_row_bytes +
