@@ -103,6 +103,7 @@ void write_emulator(const Options& o, const std::vector<Layer>& layers, std::ofs
 int run(const Options& o) {
   check_arg(o.threads >= 1 && o.threads <= 64, "--threads {} must be between 1 and 64", o.threads);
   check_arg(o.timing.rounds >= 1 && o.timing.rounds <= 1000, "--rounds {} must be between 1 and 1000", o.timing.rounds);
+  check_arg(o.timing.settle_ms <= 10000, "--settle-ms {} must be at most 10000", o.timing.settle_ms);
   if (!o.no_emulator) arch_preset(o.emulator_arch);  // a bad --emulator-arch fails now, not after the timing
   const std::vector<Cell> cells = cells_of(o);
   const std::vector<Library> libs = libraries(o.libraries);
@@ -165,6 +166,7 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", o.timing.rounds, "timed rounds per library and cell");
   app.add_option("--round-ms", o.timing.round_ms, "length of one round");
   app.add_option("--warmup-ms", o.timing.warmup_ms, "untimed calls before the rounds");
+  app.add_option("--settle-ms", o.timing.settle_ms, "idle time before each round (other libraries' threads stop spinning)");
   app.add_option("--check-batch", o.check_batch, "cells of this batch are checked against the reference (0: none)");
   app.add_option("--out", o.out, "output folder");
   app.add_option("--emulator-arch", o.emulator_arch, "chip preset timed as an emulator (batch 1)");

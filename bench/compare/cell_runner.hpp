@@ -17,7 +17,11 @@ struct TimingOptions {
   unsigned rounds = 11;    // timed rounds per library
   double round_ms = 15;    // each round runs the conv this long (at least once)
   double warmup_ms = 30;   // untimed calls first (at least two)
-  unsigned settle_ms = 5;  // idle time before each round (other libraries' pools go to sleep)
+  // Idle time before each round, so that the other libraries' idle threads have stopped
+  // spinning: libgomp's (oneDNN's OpenMP) spin about 8-10 ms after a parallel region on
+  // the 2-vCPU Zen 5 dev machine (process CPU time over a sleep after one region), and
+  // one still spinning on a core takes half of it from the next library's round.
+  unsigned settle_ms = 20;
 };
 
 struct Timing {
