@@ -11,6 +11,9 @@ writes RESULTS/report.md, speedup.png, copy_floor.png.
 
 Physical bound of a cell = max(FLOPs / peak FMA rate, bytes / read bandwidth of the
 level its working set (input + output + weights) fits in: L2 of all threads, L3, or DRAM).
+For bfloat16 cells the peak is the faster of the float32 FMA and, on a CPU with
+AVX512_BF16, the VDPBF16PS dot product (two multiply-adds per float32 lane), both
+measured by the probe.
 """
 import argparse
 import csv
@@ -42,7 +45,10 @@ def bound_us(row, m):
         level, bw = "L3", m["l3_gbps"]
     else:
         level, bw = "DRAM", m["dram_gbps"]
-    compute = flops / (m["peak_gflops"] * 1e3)
+    peak = m["peak_gflops"]
+    if row["dtype"] == "bfloat16":
+        peak = max(peak, m.get("peak_bf16_gflops", 0))
+    compute = flops / (peak * 1e3)
     memory = nbytes / (bw * 1e3)
     return max(compute, memory), ("compute" if compute >= memory else level)
 
@@ -72,9 +78,10 @@ def main():
         r = cell.get(lib)
         return float(r["median_us"]) if r and not r["error"] and float(r["median_us"]) > 0 else None
 
+    bf16_peak = (f", {m['peak_bf16_gflops']:.0f} GFLOP/s (bfloat16 VDPBF16PS)" if m.get("peak_bf16_gflops", 0) > 0 else "")
     machine = (f"{m['cpu_model']}, {m['threads']} threads, {m['isa_flags']}; measured peak {m['peak_gflops']:.0f} "
-               f"GFLOP/s (float32 FMA, {m['simd_target']}), read bandwidth L2 {m['l2_gbps']:.0f} / L3 {m['l3_gbps']:.0f} / "
-               f"DRAM {m['dram_gbps']:.0f} GB/s")
+               f"GFLOP/s (float32 FMA, {m['simd_target']}){bf16_peak}, read bandwidth L2 {m['l2_gbps']:.0f} / "
+               f"L3 {m['l3_gbps']:.0f} / DRAM {m['dram_gbps']:.0f} GB/s")
     lines = [f"Machine: {machine}.", "", f"Command: `{args.command}`. Times are medians per call in microseconds "
              "(p10-p90 in compare.csv / torch.csv); `x oneDNN` is oneDNN's time / shardwise's; `bound` is the cell's physical "
              "bound and what limits it; `/bound` columns are a library's time as a multiple of the bound.", ""]

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <nlohmann/json.hpp>
 
 namespace shardwise::bench {
@@ -77,13 +80,31 @@ double run_together(unsigned threads, const std::function<void(unsigned)>& body)
   return *std::max_element(seconds.begin(), seconds.end());
 }
 
-double measure_peak_gflops(unsigned threads, double budget_s) {
+#if defined(__x86_64__)
+// 12 independent VDPBF16PS accumulators, as the FMA loop: 64 FLOPs per instruction.
+__attribute__((target("avx512f,avx512bf16"))) double dpbf16_loop(std::uint64_t iterations, float seed) {
+  const __m512bh x = _mm512_cvtne2ps_pbh(_mm512_set1_ps(0.5f), _mm512_set1_ps(0.25f));
+  __m512 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(seed + static_cast<float>(i));
+  for (std::uint64_t k = 0; k < iterations; ++k)
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_dpbf16_ps(a[i], x, x);
+  __m512 sum = a[0];
+  for (int i = 1; i < 12; ++i) sum = _mm512_add_ps(sum, a[i]);
+  float lanes[16];
+  _mm512_storeu_ps(lanes, sum);
+  // Keeps the loop alive: the result feeds the return value.
+  return lanes[0] + lanes[15] == -1.0f ? 0.0 : static_cast<double>(iterations) * 12 * 64;
+}
+#endif
+
+// Float32 FMA or bfloat16 dot-product peak of all threads (`flops_of` runs the loop).
+double measure_peak_gflops(unsigned threads, double budget_s, double (*flops_of)(std::uint64_t, float)) {
   std::uint64_t iterations = 1 << 16;
-  while (run_together(1, [&](unsigned) { fma_flops(iterations, 1.0f); }) < budget_s / 20) iterations *= 2;
+  while (run_together(1, [&](unsigned) { flops_of(iterations, 1.0f); }) < budget_s / 20) iterations *= 2;
   double best = 0;
   for (int rep = 0; rep < 3; ++rep) {
     std::vector<double> flops(threads);
-    const double s = run_together(threads, [&](unsigned t) { flops[t] = fma_flops(iterations, 1.0f + t); });
+    const double s = run_together(threads, [&](unsigned t) { flops[t] = flops_of(iterations, 1.0f + t); });
     double total = 0;
     for (double f : flops) total += f;
     best = std::max(best, total / s / 1e9);
@@ -117,10 +138,20 @@ double measure_read_gbps(unsigned threads, std::size_t bytes_per_thread, double 
 
 }  // namespace
 
+double dpbf16_flops(std::uint64_t iterations, float seed) {
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) return dpbf16_loop(iterations, seed);
+#endif
+  (void)iterations;
+  (void)seed;
+  return 0;
+}
+
 std::string MachineInfo::to_json() const {
   return nlohmann::json{{"cpu_model", cpu_model},     {"threads", threads},     {"isa_flags", isa_flags},
                         {"simd_target", simd_target}, {"l2_bytes", l2_bytes},   {"l3_bytes", l3_bytes},
-                        {"peak_gflops", peak_gflops}, {"l2_gbps", l2_gbps},     {"l3_gbps", l3_gbps},
+                        {"peak_gflops", peak_gflops}, {"peak_bf16_gflops", peak_bf16_gflops},
+                        {"l2_gbps", l2_gbps},         {"l3_gbps", l3_gbps},
                         {"dram_gbps", dram_gbps}}
       .dump(2);
 }
@@ -134,7 +165,8 @@ MachineInfo probe_machine(unsigned threads, bool quick) {
   m.l2_bytes = cache_bytes(2) ? cache_bytes(2) : (1u << 20);
   m.l3_bytes = cache_bytes(3);
   const double budget = quick ? 0.05 : 0.15;
-  m.peak_gflops = measure_peak_gflops(threads, budget);
+  m.peak_gflops = measure_peak_gflops(threads, budget, fma_flops);
+  if (dpbf16_flops(1, 1.0f) > 0) m.peak_bf16_gflops = measure_peak_gflops(threads, budget, dpbf16_flops);
   // L2: half of each core's L2. L3: half of the L3 (at least 4x the L2s, at most 64
   // MiB in all). DRAM: 4x the L3, between 512 MiB and 1 GiB in all.
   const std::uint64_t l2_total = m.l2_bytes * threads;
