@@ -113,10 +113,10 @@ int run(const Options& o) {
     std::cout << "probing the machine (FMA peak, L2/L3/DRAM read bandwidth) ...\n" << std::flush;
     const MachineInfo m = probe_machine(o.threads, o.quick);
     std::ofstream(o.out + "/machine.json") << m.to_json() << "\n";
-    std::cout << fmt::format("{}, {} threads, {}; peak {:.0f} GFLOP/s (bfloat16 dot products {:.0f}), read L2 {:.0f} / L3 {:.0f} / "
-                             "DRAM {:.0f} GB/s ({})\n",
-                             m.cpu_model, m.threads, m.isa_flags, m.peak_gflops, m.peak_bf16_gflops, m.l2_gbps, m.l3_gbps,
-                             m.dram_gbps, m.simd_target);
+    const std::string bf16_peak = m.peak_bf16_gflops > 0 ? fmt::format(" (bfloat16 dot products {:.0f})", m.peak_bf16_gflops) : "";
+    std::cout << fmt::format("{}, {} threads, {}; peak {:.0f} GFLOP/s{}, read L2 {:.0f} / L3 {:.0f} / DRAM {:.0f} GB/s ({})\n",
+                             m.cpu_model, m.threads, m.isa_flags, m.peak_gflops, bf16_peak, m.l2_gbps, m.l3_gbps, m.dram_gbps,
+                             m.simd_target);
   }
 
   std::ofstream csv(o.out + "/compare.csv");

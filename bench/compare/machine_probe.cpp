@@ -136,11 +136,19 @@ double measure_read_gbps(unsigned threads, std::size_t bytes_per_thread, double 
   return best;
 }
 
+bool has_dpbf16() {
+#if defined(__x86_64__)
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+#else
+  return false;
+#endif
+}
+
 }  // namespace
 
 double dpbf16_flops(std::uint64_t iterations, float seed) {
 #if defined(__x86_64__)
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16")) return dpbf16_loop(iterations, seed);
+  if (has_dpbf16()) return dpbf16_loop(iterations, seed);
 #endif
   (void)iterations;
   (void)seed;
@@ -166,7 +174,7 @@ MachineInfo probe_machine(unsigned threads, bool quick) {
   m.l3_bytes = cache_bytes(3);
   const double budget = quick ? 0.05 : 0.15;
   m.peak_gflops = measure_peak_gflops(threads, budget, fma_flops);
-  if (dpbf16_flops(1, 1.0f) > 0) m.peak_bf16_gflops = measure_peak_gflops(threads, budget, dpbf16_flops);
+  if (has_dpbf16()) m.peak_bf16_gflops = measure_peak_gflops(threads, budget, dpbf16_flops);
   // L2: half of each core's L2. L3: half of the L3 (at least 4x the L2s, at most 64
   // MiB in all). DRAM: 4x the L3, between 512 MiB and 1 GiB in all.
   const std::uint64_t l2_total = m.l2_bytes * threads;

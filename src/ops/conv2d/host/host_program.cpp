@@ -295,6 +295,11 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                                      out_es,      prefetch};
   entry.reader = program.add_kernel("reader_depthwise_host", KernelRole::READER, pc.grid, reader_depthwise_host, reader_args);
   entry.compute = program.add_kernel("compute_depthwise_host", KernelRole::COMPUTE, pc.grid, compute_depthwise_host, compute_args);
+  // First (end 0) or past-the-end (end 1) output row, over the batch, of an item's chunk.
+  const auto chunk_row = [&](std::uint64_t item, std::uint32_t end) {
+    const std::uint64_t chunk = item / blocks, n = chunk / split.chunks_per_image;
+    return n * Ho + host_chunk_begin(static_cast<std::uint32_t>(chunk % split.chunks_per_image) + end, Ho, split.chunks_per_image);
+  };
   for (std::uint32_t i = 0; i < cores; ++i) {
     const std::uint64_t first = std::min(items, i * per_core), count = std::min(items, first + per_core) - first;
     const CoreCoord core{i, 0};
@@ -302,10 +307,6 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
     program.set_runtime_args(entry.compute, core, HostCoreArgs{first, count, 0, 0, 0});
     pc.work.push_back(CoreWork{core, i, 0});
     // Output sticks of the core's chunks (the rows of every chunk it has a block of).
-    const auto chunk_row = [&](std::uint64_t item, std::uint32_t end) {  // first (end 0) or past-the-end (1) row over the batch
-      const std::uint64_t chunk = item / blocks, n = chunk / split.chunks_per_image;
-      return n * Ho + host_chunk_begin(static_cast<std::uint32_t>(chunk % split.chunks_per_image) + end, Ho, split.chunks_per_image);
-    };
     const std::uint64_t row0 = chunk_row(first, 0), row1 = count == 0 ? row0 : chunk_row(first + count - 1, 1);
     slice.cores.push_back(CorePlan{core, i, 0, row0 * Wo, static_cast<std::uint32_t>((row1 - row0) * Wo), 0, 0, 0, 0});
   }
