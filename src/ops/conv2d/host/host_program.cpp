@@ -6,6 +6,7 @@
 #include "core/error.hpp"
 #include "device/program.hpp"
 #include "ops/conv2d/host/host_kernel_args.hpp"
+#include "ops/conv2d/host/host_work_split.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
 
 namespace shardwise {
@@ -102,94 +103,6 @@ struct HostProgramEntry {
   KernelHandle reader = 0, compute = 0;
   std::shared_ptr<const Conv2dPlan> plan;  // plan->parallel.work: the cores that run, with their runtime args
 };
-
-// How the work is cut into items (row chunk x channel block): a few items per core to
-// balance the load; whole rows of channels wherever there are rows enough (a channel
-// block reads part of every pixel's cache lines, which measured up to 1.9x slower
-// than whole pixels on real layers), channel blocks only when rows are few.
-//
-// Within an item the compute kernel makes L1 passes: `pass_channels` channels at a
-// time over all the chunk's output rows, so the kernel_h input rows one output row
-// reads (for the pass's channels) stay in the CPU's L1 data cache for the next output
-// row, which shares kernel_h - stride of them; without passes, wide layers (14 x 14 x
-// 576, 28 x 28 x 192 at 7 x 7) read every input vector kernel_h times from L2. Passes
-// re-read the chunk's input once per pass, so when there are passes the chunk is cut
-// to keep its input rows within a quarter of the L2 (two hyperthreads may share it).
-//
-// The cores take contiguous runs of items, so the cuts are even: chunks of an image
-// differ by one row at most and channel blocks by one 32-channel group at most
-// (host_chunk_begin, host_block_begin), and where the rows allow it the items are a
-// multiple of the cores. Before, with chunks of ceil(Ho / n) rows and blocks of
-// round_up(C / n, 32) channels, one core of two got up to a third more work on the
-// batch-1 layers (mnv3_8: 384 of 672 channels; effb0_11: 640 of 1152).
-struct HostWorkSplit {
-  std::uint32_t chunk_rows = 1, chunks_per_image = 1;    // chunk_rows: the longest chunk's
-  std::uint32_t channel_blocks = 1, block_channels = 32;  // block_channels: the widest block's
-  std::uint32_t pass_channels = 32;
-};
-
-struct HostCaches {
-  std::uint64_t l1d_bytes = 0, l2_bytes = 0;
-};
-
-HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches) {
-  const std::uint32_t C = p.in_channels, Ho = p.out_height();
-  const std::uint64_t target_items = 4ull * cores;
-  const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
-  HostWorkSplit s;
-  // Row chunks: as long as the items still number target_items (at most 32 rows).
-  s.chunk_rows = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rows / target_items, 1, std::min(Ho, 32u)));
-  // Channels whose kernel_h input rows fill half the L1 data cache (whole 32-channel groups, at least one).
-  const std::uint64_t per_channel = std::uint64_t{p.kernel_h} * p.input_width * in_es;
-  // Only where consecutive output rows share two input rows or more (k3 at stride 2
-  // shares one: mnv2_2 float32 batch 1 measured 0.78x oneDNN with passes, 0.89x without).
-  const bool reuse = std::uint64_t{p.kernel_h} * p.dilation_h >= std::uint64_t{p.stride_h} + 2 * p.dilation_h;
-  const std::uint32_t fitting_channels =
-      static_cast<std::uint32_t>(std::max<std::uint64_t>(caches.l1d_bytes / 2 / per_channel / 32 * 32, 32));
-  // And only where a pass still reads a good part of each pixel: a narrow pass reads a
-  // short piece of every pixel (a bfloat16 pass of 32 channels: 64 of C = 144's 288
-  // bytes, across two cache lines for every other pixel), which measured slower than
-  // no passes at all on a Zen 4 machine with a 32 KiB L1, where the rule above gives
-  // 32 channels on nearly every layer (bench_compare, the 13 layers with passes, both
-  // dtypes and batches, two runs: geomean 1.02x and 1.09x oneDNN with such passes,
-  // 1.21x and 1.17x without; bfloat16 batch 32 mnv2_3 8.8 against 3.5-5.3 ms). The
-  // 512-byte floor keeps the passes of the wide layers they were made for (14 x 14 x
-  // 576 and 7 x 7 x 960 float32 on a 48 KiB L1).
-  constexpr std::uint64_t kMinPassBytes = 512;
-  // No passes: one pass over the whole block, also when C rounds up to a wider block.
-  const std::uint32_t all_channels = static_cast<std::uint32_t>(round_up(C, 32));
-  const std::uint32_t l1_channels =
-      reuse && fitting_channels * std::uint64_t{in_es} >= kMinPassBytes ? std::min(fitting_channels, all_channels) : all_channels;
-  if (l1_channels < C) {
-    const std::uint64_t in_row_bytes = std::uint64_t{p.input_width} * C * in_es;
-    while (s.chunk_rows > 1 && host_window_rows(s.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h) * in_row_bytes > caches.l2_bytes / 4)
-      --s.chunk_rows;
-  }
-  // Chunks of one row reuse nothing (an item's L1 passes run over its rows, each output
-  // row sharing kernel_h - stride input rows with the next): when the rows are too few
-  // for chunks of two, items are whole images x channel blocks instead, if the channels
-  // make blocks enough (the blocks also keep an item's input within the L2). Batch 1
-  // float32, 2 cores, shardwise's time / oneDNN's, bench_compare before -> after in one
-  // session: mnv2_4 1.00 -> 0.91, mnv3_8 1.01 -> 0.92, effb0_11 0.86 -> 0.75,
-  // convnext_15 0.78 -> 0.71 (and bfloat16 likewise, e.g. mnv2_5 0.82 -> 0.75).
-  const std::uint32_t groups = (C + 31) / 32;
-  if (rows < 2 * target_items && std::uint64_t{p.batch} * groups >= target_items) s.chunk_rows = std::min(Ho, 32u);
-  s.chunks_per_image = (Ho + s.chunk_rows - 1) / s.chunk_rows;
-  // Few rows: channel blocks until there are enough items (or blocks of 32 channels),
-  // in whole 32-channel groups.
-  const std::uint64_t chunks = std::uint64_t{p.batch} * s.chunks_per_image;
-  if (chunks < target_items)
-    s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, groups));
-  // Items a multiple of the cores, where the rows allow one more chunk per image.
-  while (std::uint64_t{p.batch} * s.chunks_per_image * s.channel_blocks % cores != 0 && s.chunks_per_image < Ho) ++s.chunks_per_image;
-  s.chunk_rows = (Ho + s.chunks_per_image - 1) / s.chunks_per_image;
-  s.block_channels = (groups + s.channel_blocks - 1) / s.channel_blocks * 32;
-  // Passes of equal width over each block, in whole 32-channel groups (the AVX512_BF16
-  // kernels permute channels within 32-channel groups counted from channel 0).
-  const std::uint32_t passes = (s.block_channels + l1_channels - 1) / l1_channels;
-  s.pass_channels = static_cast<std::uint32_t>(round_up((s.block_channels + passes - 1) / passes, 32));
-  return s;
-}
 
 HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p, const Conv2dConfig& config, DataType in_dtype,
                                     DataType out_dtype, std::uint64_t in_stick_bytes, std::uint64_t out_stick_bytes,
