@@ -3,21 +3,27 @@
 // is measured apart from the device model around it. And the other end: the per-call
 // cost of conv2d on the host preset for a conv whose arithmetic is negligible (cached
 // program, output allocation, launch, one or two cores), and of the worker pool's
-// launch alone.
+// launch alone. And the chip presets' window in the chip's arithmetic
+// (microkernels/dwconv_window_chip.hpp), per output stick.
 #include <benchmark/benchmark.h>
 
 #include <fmt/format.h>
 #include <hwy/targets.h>
 
+#include <bit>
+#include <random>
 #include <vector>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+#include "core/bfloat16.hpp"
 #include "device/worker_pool.hpp"
+#include "numerics/src_unpack.hpp"
 #include "ops/conv2d/conv2d.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
+#include "ops/conv2d/microkernels/dwconv_window_chip.hpp"
 
 namespace shardwise {
 namespace {
@@ -68,6 +74,33 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool
   }
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * Wo * C * k * k * 2,
                                                  benchmark::Counter::kIsRate);
+}
+
+// One output stick of a K-position window over P channels in the chip's arithmetic
+// (wormhole_b0's default: HiFi4, fp32 Dst, bfloat16 in and out, bias, relu6), as the
+// chip presets' compute kernel calls it: normally distributed activations and weights
+// (products over many binades, as real layers have), the same window every call (in
+// L1). "windows/s" counts output sticks.
+void BM_ChipWindow(benchmark::State& state) {
+  const std::uint32_t K = static_cast<std::uint32_t>(state.range(0)), P = static_cast<std::uint32_t>(state.range(1));
+  const ChipWindowShape shape{K, P, ChipMath{MathFidelity::HIFI4, true}, DataType::BFLOAT16, DataType::BFLOAT16, Activation::RELU6};
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<std::uint16_t> window(std::size_t{K} * P);
+  std::vector<std::uint32_t> weights(std::size_t{K} * P), bias(P), products(std::size_t{K} * kChipProductLanes);
+  for (auto& x : window) x = bfloat16::from_float(normal(rng)).bits;
+  for (auto& w : weights) w = src_from_bfloat16(bfloat16::from_float(0.1f * normal(rng)).bits);
+  for (auto& b : bias) b = src_from_float32(std::bit_cast<std::uint32_t>(normal(rng)), true);
+  const ChipWeightTable table = make_chip_weight_table(weights.data(), weights.size(), shape.math);
+  std::vector<float> out(P);
+  for (auto _ : state) {
+    dw_window_chip(window.data(), weights.data(), bias.data(), shape, table, products.data(), out.data());
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["windows/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["ns/channel/position"] = benchmark::Counter(static_cast<double>(state.iterations()) * K * P,
+                                                             benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // conv2d on a 4x4x32 input (3x3, padding 1: 9 KFLOP) with prepared weights, the input
@@ -164,6 +197,8 @@ void BM_InstructionRate(benchmark::State& state, float (*loop)(std::int64_t)) {
 void register_all() {
   benchmark::RegisterBenchmark("HostConvCall", BM_HostConvCall)->ArgName("cores")->Arg(1)->Arg(2)->UseRealTime();
   benchmark::RegisterBenchmark("WorkerPoolRun/threads:2", BM_WorkerPoolRun)->UseRealTime();
+  // 3x3, 5x5 and 7x7 windows over 96 channels (convnext_12's 7x7: 49 rows in four faces).
+  benchmark::RegisterBenchmark("ChipWindow", BM_ChipWindow)->ArgNames({"K", "P"})->Args({9, 96})->Args({25, 96})->Args({49, 96});
   const auto cases = [](benchmark::internal::Benchmark* b) {
     b->ArgNames({"C", "k", "stride", "same", "W"})
         ->Args({32, 3, 1, 1, 56})->Args({144, 3, 1, 1, 56})->Args({576, 3, 1, 1, 56})->Args({120, 5, 1, 1, 56})->Args({96, 7, 1, 1, 56})

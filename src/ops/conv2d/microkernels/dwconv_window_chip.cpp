@@ -316,14 +316,15 @@ HWY_INLINE GroupTerms group_sums(const ReduceRow* row, int rows) {
 // 8 such values are the page's group sums. Lanes where the scales leave float's normal
 // range (e outside [15, 250]) or a row's phase-1 term is zero by its exponent (1..5)
 // are left to group_sums: returns false if any lane has one.
-HWY_INLINE bool group_sums_float(const VU* row, int rows, GroupTerms& out) {
+HWY_INLINE bool group_sums_float(const std::uint32_t* products, std::size_t N, int rows, GroupTerms& out) {
   const DU du;
   const DI di;
   const DF df;
+  const auto row = [&](int r) { return hn::LoadU(du, products + static_cast<std::size_t>(r) * N); };
   VI e = hn::Zero(di);
   VU lowest = hn::Set(du, ~0u);  // min over rows of (exponent - 1), a zero row wrapping to 2^32 - 1
   for (int r = 0; r < rows; ++r) {
-    const VU exponent = hn::And(hn::ShiftRight<23>(row[r]), hn::Set(du, 0xFFu));
+    const VU exponent = hn::And(hn::ShiftRight<23>(row(r)), hn::Set(du, 0xFFu));
     e = hn::Max(e, hn::BitCast(di, exponent));
     lowest = hn::Min(lowest, hn::Sub(exponent, hn::Set(du, 1u)));
   }
@@ -338,9 +339,9 @@ HWY_INLINE bool group_sums_float(const VU* row, int rows, GroupTerms& out) {
   // The rounded terms are integers below 2^12 in magnitude: their float sums are exact.
   auto sum0 = hn::Zero(df), sum1 = hn::Zero(df);
   for (int r = 0; r < rows; ++r) {
-    const auto half = hn::BitCast(df, hn::Or(hn::And(row[r], hn::Set(du, 0x80000000u)), hn::Set(du, 0x3F000000u)));  // +-0.5
-    const auto a5 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFF80000u)));
-    const auto a10 = hn::BitCast(df, hn::And(row[r], hn::Set(du, 0xFFFFC000u)));
+    const auto half = hn::BitCast(df, hn::Or(hn::And(row(r), hn::Set(du, 0x80000000u)), hn::Set(du, 0x3F000000u)));  // +-0.5
+    const auto a5 = hn::BitCast(df, hn::And(row(r), hn::Set(du, 0xFFF80000u)));
+    const auto a10 = hn::BitCast(df, hn::And(row(r), hn::Set(du, 0xFFFFC000u)));
     sum0 = hn::Add(sum0, hn::Trunc(hn::MulAdd(a5, scale0, half)));
     sum1 = hn::Add(sum1, hn::Trunc(hn::MulAdd(hn::Sub(a10, a5), scale1, half)));
   }
@@ -366,33 +367,47 @@ HWY_INLINE VU zero_phase(const GroupTerms& lower, const GroupTerms& upper, int o
 }
 
 // numerics/fpu.hpp fpu_reduce_rows with SrcB = 1.0: faces of 16 rows, two groups of 8,
-// the phases of each face in order.
-template <bool kFp32, int kPhases>
-HWY_INLINE VU reduce(const std::uint32_t* products, int K, std::size_t N) {
+// the phases of each face in order. For kVecs vectors of channels at once, vector v's
+// products at products + v * K * N: their Dst chains are independent, and the window is
+// bound by the latency of each face's accumulations (one Dst value through 2-4 dependent
+// alignments and roundings per face), so two chains side by side take little longer
+// than one (bench_microkernels ChipWindow; DESIGN.md).
+template <bool kFp32, int kPhases, std::size_t kVecs>
+HWY_INLINE void reduce(const std::uint32_t* products, int K, std::size_t N, VU (&dst)[kVecs]) {
   const DU du;
-  VU dst = hn::Zero(du);
+  for (std::size_t v = 0; v < kVecs; ++v) dst[v] = hn::Zero(du);
   for (int first = 0; first < K; first += 16) {
     const int rows = K - first < 16 ? K - first : 16;
     const int lower_rows = rows < 8 ? rows : 8;
-    VU src[16];
-    for (int r = 0; r < rows; ++r) src[r] = hn::LoadU(du, products + static_cast<std::size_t>(first + r) * N);
-    GroupTerms lower, upper;
-    if (!group_sums_float(src, lower_rows, lower) || !group_sums_float(src + lower_rows, rows - lower_rows, upper)) {
-      ReduceRow face[16];
-      for (int r = 0; r < rows; ++r) face[r] = reduce_row(src[r]);
-      lower = group_sums(face, lower_rows);
-      upper = group_sums(face + lower_rows, rows - lower_rows);
+    GroupTerms lower[kVecs], upper[kVecs];
+    for (std::size_t v = 0; v < kVecs; ++v) {
+      // The rows are read from `products` where they are needed: a local copy of the
+      // face (rows is not a constant) compiled to a `rep movsq` that took 5 % of the
+      // window's time.
+      const std::uint32_t* face_products = products + (v * static_cast<std::size_t>(K) + static_cast<std::size_t>(first)) * N;
+      if (!group_sums_float(face_products, N, lower_rows, lower[v]) ||
+          !group_sums_float(face_products + static_cast<std::size_t>(lower_rows) * N, N, rows - lower_rows, upper[v])) {
+        ReduceRow face[16];
+        for (int r = 0; r < rows; ++r) face[r] = reduce_row(hn::LoadU(du, face_products + static_cast<std::size_t>(r) * N));
+        lower[v] = group_sums(face, lower_rows);
+        upper[v] = group_sums(face + lower_rows, rows - lower_rows);
+      }
     }
-    const VTerm phase0[2] = {lower.phase0, upper.phase0};
-    dst = accumulate<kFp32, 2>(phase0, dst);
+    for (std::size_t v = 0; v < kVecs; ++v) {
+      const VTerm phase0[2] = {lower[v].phase0, upper[v].phase0};
+      dst[v] = accumulate<kFp32, 2>(phase0, dst[v]);
+    }
     if constexpr (kPhases > 1) {
-      const VTerm phase1[2] = {lower.phase1, upper.phase1};
-      dst = accumulate<kFp32, 2>(phase1, dst);
+      for (std::size_t v = 0; v < kVecs; ++v) {
+        const VTerm phase1[2] = {lower[v].phase1, upper[v].phase1};
+        dst[v] = accumulate<kFp32, 2>(phase1, dst[v]);
+      }
     }
-    if constexpr (kPhases > 2) dst = zero_phase<kFp32>(lower, upper, 7, dst);
-    if constexpr (kPhases > 3) dst = zero_phase<kFp32>(lower, upper, 12, dst);
+    if constexpr (kPhases > 2)
+      for (std::size_t v = 0; v < kVecs; ++v) dst[v] = zero_phase<kFp32>(lower[v], upper[v], 7, dst[v]);
+    if constexpr (kPhases > 3)
+      for (std::size_t v = 0; v < kVecs; ++v) dst[v] = zero_phase<kFp32>(lower[v], upper[v], 12, dst[v]);
   }
-  return dst;
 }
 
 // numerics/packer.hpp pack_to_bfloat16, as float32 bits (low half zero).
@@ -439,14 +454,12 @@ HWY_INLINE void product_generic(const void* window, const std::uint32_t* w, std:
   hn::StoreU(kBf16In ? pack_bfloat16_bits(dst) : src_from_float32<kFp32>(dst), du, product);
 }
 
-// The activation (0 none, 1 relu, 2 relu6) and the output dtype are the same for every
-// vector of a call: run-time branches outside the per-element work.
+// Steps 1-2 for every window position of channels [c, c + N): the products, packed and
+// unpacked into SrcA, at products + k * N.
 template <bool kFp32, int kPhases, bool kBf16In>
-HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWeightTable& table,
-                             int act, bool bf16_out, std::uint32_t K, std::uint32_t P, std::size_t c, std::uint32_t* products,
-                             float* out) {
+HWY_INLINE void window_products(const void* window, const std::uint32_t* w, const ChipWeightTable& table, std::uint32_t K,
+                                std::uint32_t P, std::size_t c, std::uint32_t* products) {
   const DU du;
-  const DI di;
   const std::size_t N = hn::Lanes(du);
   if constexpr (kFp32) {
     // Every product through the float path; if any lane of any product was outside its
@@ -476,7 +489,15 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
       for (std::uint32_t k = 0; k < K; ++k)
         product_generic<kFp32, kPhases, kBf16In>(window, w, std::size_t{k} * P + c, products + std::size_t{k} * N);
   }
-  VU dst = reduce<kFp32, kPhases>(products, static_cast<int>(K), N);
+}
+
+// Steps 3-6 for channels [c, c + N) from their reduced Dst. The activation (0 none,
+// 1 relu, 2 relu6) and the output dtype are the same for every vector of a call:
+// run-time branches outside the per-element work.
+template <bool kFp32>
+HWY_INLINE void window_epilogue(VU dst, const std::uint32_t* bias, int act, bool bf16_out, std::size_t c, float* out) {
+  const DU du;
+  const DI di;
   if (bias) {  // numerics/fpu.hpp fpu_add
     const VU b = hn::LoadU(du, bias + c);
     const VI eb = hn::BitCast(di, hn::And(hn::ShiftRight<23>(b), hn::Set(du, 0xFFu)));
@@ -493,13 +514,32 @@ HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const s
   hn::StoreU(hn::BitCast(DF(), dst), DF(), out + c);
 }
 
+// Steps 1-6 for channels [c, c + kVecs * N): the products of each vector of channels,
+// then their reductions side by side.
+template <bool kFp32, int kPhases, bool kBf16In, std::size_t kVecs>
+HWY_INLINE void window_lanes(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWeightTable& table,
+                             int act, bool bf16_out, std::uint32_t K, std::uint32_t P, std::size_t c, std::uint32_t* products,
+                             float* out) {
+  const std::size_t N = hn::Lanes(DU());
+  for (std::size_t v = 0; v < kVecs; ++v)
+    window_products<kFp32, kPhases, kBf16In>(window, w, table, K, P, c + v * N, products + v * K * N);
+  VU dst[kVecs];
+  reduce<kFp32, kPhases, kVecs>(products, static_cast<int>(K), N, dst);
+  for (std::size_t v = 0; v < kVecs; ++v) window_epilogue<kFp32>(dst[v], bias, act, bf16_out, c + v * N, out);
+}
+
 template <bool kFp32, int kPhases, bool kBf16In>
 void WindowTyped(const void* window, const std::uint32_t* w, const std::uint32_t* bias, const ChipWindowShape& s,
                  const ChipWeightTable& table, int act, std::uint32_t* products, float* out) {
   const std::size_t N = hn::Lanes(DU());
   const bool bf16_out = s.output_dtype == DataType::BFLOAT16;
-  for (std::size_t c = 0; c + N <= s.channels; c += N)
-    window_lanes<kFp32, kPhases, kBf16In>(window, w, bias, table, act, bf16_out, s.kernel_positions, s.channels, c, products, out);
+  std::size_t c = 0;
+  // Two vectors at a time where the products scratch (K x kChipProductLanes values) holds them.
+  if (2 * N <= kChipProductLanes)
+    for (; c + 2 * N <= s.channels; c += 2 * N)
+      window_lanes<kFp32, kPhases, kBf16In, 2>(window, w, bias, table, act, bf16_out, s.kernel_positions, s.channels, c, products, out);
+  for (; c + N <= s.channels; c += N)
+    window_lanes<kFp32, kPhases, kBf16In, 1>(window, w, bias, table, act, bf16_out, s.kernel_positions, s.channels, c, products, out);
 }
 
 using WindowFn = void (*)(const void*, const std::uint32_t*, const std::uint32_t*, const ChipWindowShape&, const ChipWeightTable&,
