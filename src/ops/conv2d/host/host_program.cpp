@@ -149,15 +149,17 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   // (batch 1 float32: mnv3_6 22.6 -> 26.5 us, mnv2_2 95.1 -> 107.4 us). bench_compare,
   // 2 threads, with and without it in one session.
   const bool prefetch = input_bytes > 4ull * cores_available * device.arch().l1_size;
-  // Streaming stores for outputs larger than the cores' L2 caches together, whose lines
-  // leave for L3 or memory anyway: a streaming store writes a whole line without first
-  // reading it (no read for ownership), so the memory traffic drops from 3 to 2 bytes
-  // per output byte of a layer that streams its input. Only where every pixel is whole
-  // 64-byte lines (each line then takes whole streaming stores of one tile: lines
-  // shared by two pixels, written part by part, measured slower than not streaming);
-  // the compute kernel also checks the buffer's address per run. DESIGN.md has the
-  // measurements.
-  shape.stream_output = output_bytes > std::uint64_t{cores_available} * device.arch().l1_size && out_stick_bytes % 64 == 0 &&
+  // Streaming stores where a call's input and output together are larger than the
+  // cores' L2 caches together, so that the output's lines leave for L3 or memory anyway:
+  // a streaming store writes a whole line without first reading it (no read for
+  // ownership), so the memory traffic drops from 3 to 2 bytes per output byte. (Until
+  // the twelfth session the output alone had to be larger: mnv2_2 float32 batch 1,
+  // 4.8 MB in and 1.2 MB out, read its output lines back from L3 on every call.) Only
+  // where every pixel is whole 64-byte lines (each line then takes whole streaming
+  // stores of one tile: lines shared by two pixels, written part by part, measured
+  // slower than not streaming); the compute kernel also checks the buffer's address
+  // per run. DESIGN.md has the measurements.
+  shape.stream_output = input_bytes + output_bytes > std::uint64_t{cores_available} * device.arch().l1_size && out_stick_bytes % 64 == 0 &&
                         std::uint64_t{C} * out_es % 64 == 0;
 
   HostProgramEntry entry;
