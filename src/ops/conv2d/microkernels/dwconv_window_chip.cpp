@@ -368,10 +368,10 @@ HWY_INLINE VU zero_phase(const GroupTerms& lower, const GroupTerms& upper, int o
 
 // numerics/fpu.hpp fpu_reduce_rows with SrcB = 1.0: faces of 16 rows, two groups of 8,
 // the phases of each face in order. For kVecs vectors of channels at once, vector v's
-// products at products + v * K * N: their Dst chains are independent, and the window is
-// bound by the latency of each face's accumulations (one Dst value through 2-4 dependent
-// alignments and roundings per face), so two chains side by side take little longer
-// than one (bench_microkernels ChipWindow; DESIGN.md).
+// products at products + v * K * N: each face's accumulations are one long dependent
+// chain per vector (a Dst value through 2-4 alignments and roundings), and two
+// independent chains side by side let the CPU overlap them (K = 49: 4-8 % faster than
+// one vector at a time, bench_microkernels ChipWindow; DESIGN.md).
 template <bool kFp32, int kPhases, std::size_t kVecs>
 HWY_INLINE void reduce(const std::uint32_t* products, int K, std::size_t N, VU (&dst)[kVecs]) {
   const DU du;
