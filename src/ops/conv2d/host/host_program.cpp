@@ -8,13 +8,12 @@
 #include "ops/conv2d/host/host_kernel_args.hpp"
 #include "ops/conv2d/host/host_work_split.hpp"
 #include "ops/conv2d/microkernels/dwconv_row.hpp"
+#include "tensor/tile_layout.hpp"
 
 namespace shardwise {
 namespace {
 
-std::uint64_t round_up(std::uint64_t v, std::uint64_t m) { return (v + m - 1) / m * m; }
-
-std::uint32_t packed_channels(std::uint32_t channels) { return static_cast<std::uint32_t>(round_up(channels, kPackedChannelAlign)); }
+std::uint32_t packed_channels(std::uint32_t channels) { return round_up(channels, kPackedChannelAlign); }
 
 }  // namespace
 

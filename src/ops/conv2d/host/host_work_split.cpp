@@ -3,13 +3,9 @@
 #include <algorithm>
 
 #include "ops/conv2d/host/host_kernel_args.hpp"
+#include "tensor/tile_layout.hpp"
 
 namespace shardwise {
-namespace {
-
-std::uint64_t round_up(std::uint64_t v, std::uint64_t m) { return (v + m - 1) / m * m; }
-
-}  // namespace
 
 HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches) {
   const std::uint32_t C = p.in_channels, Ho = p.out_height();
@@ -37,7 +33,7 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
   // us, 0.81-0.83x -> 1.03-1.07x oneDNN; effb0_10 1323-1358 -> 1028-1087 us, DESIGN.md).
   constexpr std::uint64_t kMinPassBytes = 256;
   // No passes: one pass over the whole block, also when C rounds up to a wider block.
-  const std::uint32_t all_channels = static_cast<std::uint32_t>(round_up(C, 32));
+  const std::uint32_t all_channels = round_up(C, 32);
   const std::uint32_t l1_channels =
       reuse && fitting_channels * std::uint64_t{in_es} >= kMinPassBytes ? std::min(fitting_channels, all_channels) : all_channels;
   if (l1_channels < C) {
@@ -70,8 +66,8 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
   // passes (with the 256-byte floor, mnv3_8's 96-channel blocks at batch 1 made two
   // passes and ran 0.90x as fast).
   const bool block_fits_l1 = std::uint64_t{s.block_channels} * per_channel <= caches.l1d_bytes * 3 / 4;
-  const std::uint32_t passes = block_fits_l1 ? 1 : (s.block_channels + l1_channels - 1) / l1_channels;
-  s.pass_channels = static_cast<std::uint32_t>(round_up((s.block_channels + passes - 1) / passes, 32));
+  const std::uint32_t passes = block_fits_l1 ? 1 : div_up(s.block_channels, l1_channels);
+  s.pass_channels = round_up(div_up(s.block_channels, passes), 32);
   return s;
 }
 
