@@ -35,8 +35,9 @@ T* align64(T* p) {
   return reinterpret_cast<T*>((reinterpret_cast<std::uintptr_t>(p) + 63) / 64 * 64);
 }
 
-// target 0 with `pairs`: the AVX512_BF16 pair kernels (bfloat16 only).
-void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool pairs) {
+// target 0 with `pairs`: the AVX512_BF16 pair kernels (bfloat16 only); `two_rows`: the
+// two-row kernels (DwRowMicrokernel::two_rows): k + 1 input rows, two output rows.
+void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool pairs, bool two_rows = false) {
   const std::uint32_t C = static_cast<std::uint32_t>(state.range(0)), k = static_cast<std::uint32_t>(state.range(1));
   const std::uint32_t W = static_cast<std::uint32_t>(state.range(4));
   const std::uint32_t stride = static_cast<std::uint32_t>(state.range(2)), pad = state.range(3) ? k / 2 : 0;
@@ -44,13 +45,13 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool
   const std::uint32_t Cpad = (C + kPackedChannelAlign - 1) / kPackedChannelAlign * kPackedChannelAlign;
   const std::size_t es = dtype == DataType::FLOAT32 ? 4 : 2;
   // Cache-line aligned, as the device's buffers are.
-  std::vector<std::uint8_t> input_storage(std::size_t{k} * W * C * es + 64, 0x3f), output_storage(std::size_t{Wo} * C * es + 64);
+  std::vector<std::uint8_t> input_storage(std::size_t{k + 1} * W * C * es + 64, 0x3f), output_storage(2 * std::size_t{Wo} * C * es + 64);
   std::vector<float> weights_storage(std::size_t{2 * (k * k + 1)} * Cpad + 16, 0.5f);  // room for the even/odd or pair copy
   std::uint8_t* const input = align64(input_storage.data());
   std::uint8_t* const output = align64(output_storage.data());
   float* const weights = align64(weights_storage.data());
-  std::vector<const void*> rows(k);
-  for (std::uint32_t r = 0; r < k; ++r) rows[r] = input + std::size_t{r} * W * C * es;
+  std::vector<const void*> rows(k + 1);  // the two-row kernels read one more
+  for (std::uint32_t r = 0; r <= k; ++r) rows[r] = input + std::size_t{r} * W * C * es;
   // As the host program packs them: bfloat16 with the even/odd copy, or the pair copy.
   const std::uint64_t pair_weights = pairs ? std::uint64_t{k * k + 1} * Cpad : 0;
   const std::uint64_t even_odd_weights = !pairs && dtype == DataType::BFLOAT16 ? std::uint64_t{k * k + 1} * Cpad : 0;
@@ -65,14 +66,16 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool
     std::copy(packed.begin(), packed.end(), weights);
   }
   DwRowShape shape{k, 1, stride, W, pad, Wo, C, C, Cpad, even_odd_weights, pair_weights};
-  const DwRowCall call{rows.data(), k, weights, weights + std::size_t{k} * k * Cpad, output, C};
+  DwRowCall call{rows.data(), k, weights, weights + std::size_t{k} * k * Cpad, output, C};
+  call.second_out = std::uint64_t{Wo} * C;
   const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, k, stride, 1, pairs}, target);
+  const DwRowFn fn = two_rows ? kernel.two_rows : kernel.fn;
   state.SetLabel(kernel.name);
   for (auto _ : state) {
-    kernel.fn(shape, call);
+    fn(shape, call);
     benchmark::ClobberMemory();
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * Wo * C * k * k * 2,
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * Wo * C * k * k * 2 * (two_rows ? 2 : 1),
                                                  benchmark::Counter::kIsRate);
 }
 
@@ -206,15 +209,24 @@ void register_all() {
         // Narrow rows (mnv2_5, convnext_15) and one that stays in L1.
         ->Args({960, 3, 1, 1, 7})->Args({768, 7, 1, 1, 7})->Args({64, 3, 1, 1, 14})
         // Stride 2 in L1 (3 x 56 x 32 float32 inputs: 21 KiB).
-        ->Args({32, 3, 2, 1, 56})->Args({32, 5, 2, 1, 56});
+        ->Args({32, 3, 2, 1, 56})->Args({32, 5, 2, 1, 56})
+        // mnv3_7's row: 120 channels, a masked last vector.
+        ->Args({120, 5, 1, 1, 28});
   };
   for (std::int64_t target : dw_row_targets())
-    for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16})
+    for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16}) {
       cases(benchmark::RegisterBenchmark((std::string("DwRow/") + hwy::TargetName(target) + "/" + (dtype == DataType::FLOAT32 ? "f32" : "bf16")).c_str(),
-                                         BM_DwRow, dtype, target, false));
+                                         BM_DwRow, dtype, target, false, false));
+      // Two output rows per call (float32 input, where the target has them); GFLOP/s
+      // counts both rows.
+      if (dtype == DataType::FLOAT32 &&
+          select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, 3, 1, 1}, target).two_rows != nullptr)
+        cases(benchmark::RegisterBenchmark((std::string("DwTwoRows/") + hwy::TargetName(target) + "/f32").c_str(), BM_DwRow, dtype, target,
+                                           false, true));
+    }
   // The AVX512_BF16 pair kernels next to the widening ones (where host_program.cpp takes them: bf16_pairs_suit).
   if (dw_row_bf16_pairs_supported()) {
-    cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true));
+    cases(benchmark::RegisterBenchmark("DwRow/AVX512BF16/bf16pairs", BM_DwRow, DataType::BFLOAT16, 0, true, false));
 #if defined(__x86_64__)
     benchmark::RegisterBenchmark("InstructionRate/vdpbf16ps_zmm", BM_InstructionRate, dpbf16_loop);
     benchmark::RegisterBenchmark("InstructionRate/vfmadd231ps_zmm", BM_InstructionRate, fma_loop);

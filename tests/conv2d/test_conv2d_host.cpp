@@ -58,6 +58,11 @@ TEST_P(HostRealLayers, MatchTheReference) {
       EXPECT_EQ(run.watcher, batch == 1);
       SCOPED_TRACE(std::string(to_string(dtype)) + " batch " + std::to_string(batch));
       EXPECT_NE(run.result.plan->host_microkernel, "");  // the host program ran
+      // Two output rows per call: float32 input, vertical stride 1, a target with the kernels.
+      const HostLayer& l = GetParam();
+      const bool two_rows = dtype == DataType::FLOAT32 && l.stride == 1 &&
+                            select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::RELU6, l.kernel, l.stride, 1}).two_rows != nullptr;
+      EXPECT_EQ(run.result.plan->parallel.reason.find("two output rows per call") != std::string::npos, two_rows) << run.result.plan->parallel.reason;
       EXPECT_GE(run.comparison.pcc, 0.99999);
       EXPECT_LE(run.comparison.norm_max_err, dtype == DataType::FLOAT32 ? 1e-5 : 1e-2);
     }
@@ -100,7 +105,8 @@ TEST(HostProgram, Bf16PairKernelsOnRequestAndWherePreferred) {
   }
 }
 
-// Kernels taller than the compute kernel's inline row arrays (2 x 17 rows > 32).
+// Kernels taller than the compute kernel's inline row arrays (2 x 17 + 2 rows > 32; float32
+// in two-row calls).
 TEST(HostProgram, TallKernelsMatchTheReference) {
   for (DataType dtype : {DataType::FLOAT32, DataType::BFLOAT16}) {
     ConvCase c = host_case(HostLayer{"tall", 20, 48, 3, 1, 1}, dtype, 2);

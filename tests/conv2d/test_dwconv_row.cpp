@@ -75,6 +75,10 @@ struct RowOptions {
   // guarded), as DwRowShape::stream_output needs; `stream` sets it.
   bool aligned_output = false;
   bool stream = false;
+  // The two-row kernel (DwRowMicrokernel::two_rows): kernel_rows + 1 input rows, two
+  // output rows with guard bytes between them, each also the same bits as the one-row
+  // kernel's call for its rows.
+  bool two_rows = false;
 };
 
 // Runs one case on one target and checks it; the output row's bytes go to `result`.
@@ -82,6 +86,7 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
               std::vector<std::uint8_t>* result = nullptr, const RowOptions& options = {}) {
   const bool pairs = options.pairs, even_odd = options.even_odd, guard_page = options.guard_page;
   const std::uint32_t C = rc.channels, kw = rc.kernel_w, R = rc.kernel_rows, W = rc.in_width;
+  const std::uint32_t out_rows = options.two_rows ? 2 : 1, in_rows = R + out_rows - 1;
   const std::uint32_t span = (kw - 1) * rc.dilation + 1;
   const std::uint32_t Wo = (W + 2 * rc.pad_left - span) / rc.stride + 1;
   const std::uint32_t Cpad = (C + kPackedChannelAlign - 1) / kPackedChannelAlign * kPackedChannelAlign;
@@ -94,11 +99,11 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
 
   std::mt19937 rng(C * 131 + kw * 7 + rc.stride);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<std::vector<float>> x(R, std::vector<float>(std::size_t{W} * C));
+  std::vector<std::vector<float>> x(in_rows, std::vector<float>(std::size_t{W} * C));
   // Each input row in its own buffer with guard bytes in every pixel gap and after the row.
-  std::vector<std::vector<std::uint8_t>> rows(R, std::vector<std::uint8_t>((std::size_t{W} * in_stride + 64) * in_es, kGuard));
-  std::vector<const void*> row_ptrs(R);
-  for (std::uint32_t r = 0; r < R; ++r) {
+  std::vector<std::vector<std::uint8_t>> rows(in_rows, std::vector<std::uint8_t>((std::size_t{W} * in_stride + 64) * in_es, kGuard));
+  std::vector<const void*> row_ptrs(in_rows);
+  for (std::uint32_t r = 0; r < in_rows; ++r) {
     for (std::uint32_t p = 0; p < W; ++p)
       for (std::uint32_t c = 0; c < C; ++c) {
         float v = normal(rng);
@@ -115,7 +120,7 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
   }
   std::vector<std::unique_ptr<EndsAtGuardPage>> guarded;
   if (guard_page)
-    for (std::uint32_t r = 0; r < R; ++r) {
+    for (std::uint32_t r = 0; r < in_rows; ++r) {
       const std::size_t used = (std::size_t{W - 1} * in_stride + C) * in_es;  // up to the last channel of the last pixel
       guarded.push_back(std::make_unique<EndsAtGuardPage>(std::vector<std::uint8_t>(rows[r].begin(), rows[r].begin() + used)));
       row_ptrs[r] = guarded.back()->data();
@@ -140,45 +145,72 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
     ASSERT_EQ(weights.size(), pair_weights + natural.size());
   }
 
-  // The output row between guards; with aligned_output it starts on a 64-byte boundary
-  // (the buffer's own alignment is the allocator's: the row moves up to 63 bytes in).
-  std::vector<std::uint8_t> out(64 + 2 * 256 + std::size_t{Wo} * out_stride * out_es, kGuard);
+  // The output row(s) between guards (256 bytes between two rows); with aligned_output
+  // they start on a 64-byte boundary (the buffer's own alignment is the allocator's: the
+  // rows move up to 63 bytes in).
+  const std::size_t row_bytes = std::size_t{Wo} * out_stride * out_es, row_step = row_bytes + 256;
+  std::vector<std::uint8_t> out(64 + 2 * 256 + out_rows * row_step, kGuard);
   const std::size_t shift = aligned ? (64 - reinterpret_cast<std::uintptr_t>(out.data() + 256) % 64) % 64 : 0;
   const std::size_t guard_bytes = 256 + shift;
   DwRowShape shape{kw, rc.dilation, rc.stride, W, rc.pad_left, Wo, in_stride, out_stride, Cpad, even_odd_weights, pair_weights, options.stream};
-  const DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
+  DwRowCall call{row_ptrs.data(), R, weights.data(), weights.data() + std::size_t{R * kw} * Cpad, out.data() + guard_bytes, C};
+  call.second_out = row_step / out_es;
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, act, kw, rc.stride, rc.dilation, pairs}, pairs ? 0 : target);
   ASSERT_EQ(kernel.bf16_pairs, pairs) << kernel.name;
   SCOPED_TRACE(kernel.name + " C=" + std::to_string(C) + " kw=" + std::to_string(kw) + " stride=" + std::to_string(rc.stride) +
                " dilation=" + std::to_string(rc.dilation) + " pad=" + std::to_string(rc.pad_left) + " W=" + std::to_string(W));
-  kernel.fn(shape, call);
+  if (options.two_rows) {
+    ASSERT_NE(kernel.two_rows, nullptr) << kernel.name;
+    kernel.two_rows(shape, call);
+  } else {
+    kernel.fn(shape, call);
+  }
   if (options.stream) hwy::FlushStream();
 
-  const std::size_t row_end = guard_bytes + std::size_t{Wo} * out_stride * out_es;
   for (std::size_t i = 0; i < out.size(); ++i) {
-    const bool guard = i < guard_bytes || i >= row_end || ((i - guard_bytes) / out_es) % out_stride >= C;
+    const std::size_t o = (i - guard_bytes) / row_step, in_row = (i - guard_bytes) % row_step;
+    const bool guard = i < guard_bytes || o >= out_rows || in_row >= row_bytes || (in_row / out_es) % out_stride >= C;
     if (guard) {
       ASSERT_EQ(out[i], kGuard) << "byte " << i << " outside the output channels was written";
     }
   }
-  for (std::uint32_t r = 0; r < R; ++r)
+  for (std::uint32_t r = 0; r < in_rows; ++r)
     for (std::uint32_t p = 0; p < W; ++p)
       for (std::size_t b = C * in_es; b < in_stride * in_es; ++b) ASSERT_EQ(rows[r][p * in_stride * in_es + b], kGuard);
 
-  for (std::uint32_t wo = 0; wo < Wo; ++wo)
-    for (std::uint32_t c = 0; c < C; ++c) {
+  if (options.two_rows) {  // each row the one-row kernel's bits for its input rows
+    for (std::uint32_t o = 0; o < 2; ++o) {
+      std::vector<std::uint8_t> one(row_bytes + 64, kGuard);
+      std::uint8_t* one_row = one.data() + (64 - reinterpret_cast<std::uintptr_t>(one.data()) % 64) % 64;
+      DwRowShape one_shape = shape;
+      one_shape.stream_output = false;
+      DwRowCall one_call = call;
+      one_call.rows = row_ptrs.data() + o;
+      one_call.out = one_row;
+      kernel.fn(one_shape, one_call);
+      for (std::size_t b = 0; b < row_bytes; ++b) {
+        if ((b / out_es) % out_stride < C) {
+          ASSERT_EQ(out[guard_bytes + o * row_step + b], one_row[b]) << "output row " << o << " byte " << b << " differs from the one-row kernel";
+        }
+      }
+    }
+  }
+
+  // Pixel wo of output row o (of out_rows) against the reference.
+  for (std::uint32_t row_pixel = 0; row_pixel < out_rows * Wo; ++row_pixel)
+    for (std::uint32_t c = 0, o = row_pixel / Wo, wo = row_pixel % Wo; c < C; ++c) {
       double acc = 0, scale = 0;
       for (std::uint32_t r = 0; r < R; ++r)
         for (std::uint32_t j = 0; j < kw; ++j) {
           const std::int64_t col = std::int64_t{wo} * rc.stride - rc.pad_left + std::int64_t{j} * rc.dilation;
           if (col < 0 || col >= W) continue;
-          const double term = double{x[r][std::size_t(col) * C + c]} * weights[std::size_t{r * kw + j} * Cpad + c];
+          const double term = double{x[r + o][std::size_t(col) * C + c]} * weights[std::size_t{r * kw + j} * Cpad + c];
           acc += term;
           scale += std::fabs(term);
         }
       const double expected = activate(act, acc + weights[std::size_t{R * kw} * Cpad + c]);
-      const std::uint8_t* p = out.data() + guard_bytes + (std::size_t{wo} * out_stride + c) * out_es;
+      const std::uint8_t* p = out.data() + guard_bytes + o * row_step + (std::size_t{wo} * out_stride + c) * out_es;
       double got;
       if (out_dtype == DataType::FLOAT32) {
         float f;
@@ -213,9 +245,9 @@ void run_case(const RowCase& rc, DataType in_dtype, DataType out_dtype, Activati
       }
       // float32: the sum's rounding; bfloat16 output: one rounding of the result.
       const double tolerance = out_dtype == DataType::FLOAT32 ? 1e-5 * (scale + 1.0) : std::fabs(expected) / 128 + 1e-5 * (scale + 1.0);
-      ASSERT_NEAR(got, expected, tolerance) << "pixel " << wo << " channel " << c;
+      ASSERT_NEAR(got, expected, tolerance) << "output row " << o << " pixel " << wo << " channel " << c;
     }
-  if (result) result->assign(out.begin() + guard_bytes, out.begin() + row_end);
+  if (result) result->assign(out.begin() + guard_bytes, out.begin() + guard_bytes + out_rows * row_step);
 }
 
 class DwRowTest : public testing::TestWithParam<std::int64_t> {};
@@ -264,6 +296,29 @@ TEST_P(DwRowTest, StreamedOutputIsTheSameBits) {
         if (HasFatalFailure()) return;
         ASSERT_EQ(stored, streamed) << "C=" << rc.channels << " kw=" << rc.kernel_w << " stride=" << rc.stride;
       }
+}
+
+// The two-row kernels (float32 input, sliding family, on the targets that have them):
+// both rows against the reference and bit for bit against the one-row kernel, guards
+// intact (also between the rows), nothing read past an input row, streamed stores.
+TEST_P(DwRowTest, TwoRowsAreTheOneRowKernelsBits) {
+  std::size_t covered = 0;
+  for (const RowCase& rc : kCases) {
+    const DwRowMicrokernel k =
+        select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, rc.kernel_w, rc.stride, rc.dilation}, GetParam());
+    if (k.two_rows == nullptr) continue;
+    ++covered;
+    for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (Activation act : {Activation::NONE, Activation::RELU6}) {
+        run_case(rc, DataType::FLOAT32, out, act, GetParam(), nullptr, RowOptions{.two_rows = true});
+        run_case(rc, DataType::FLOAT32, out, act, GetParam(), nullptr, RowOptions{.guard_page = true, .two_rows = true});
+        run_case(rc, DataType::FLOAT32, out, act, GetParam(), nullptr, RowOptions{.stream = true, .two_rows = true});
+        if (HasFatalFailure()) return;
+      }
+  }
+  // Where a target has them, the sliding family has them for every width and stride.
+  if (covered == 0) GTEST_SKIP() << hwy::TargetName(GetParam()) << " has no two-row kernels";
+  EXPECT_GE(covered, 15u);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),

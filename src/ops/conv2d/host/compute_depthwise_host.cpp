@@ -1,8 +1,9 @@
 // Host preset compute: the input, output and packed weights are main-memory regions
 // checked once per run (the watcher's region check); each window descriptor's input
 // rows and output rows are checked against those regions once, then one row
-// microkernel call per output row of the chunk computes the row for the descriptor's
-// channel block, reading the input in place. The chunk's rows run back to back, so
+// microkernel call per output row of the chunk (or per two rows, where the program has
+// a two-row kernel and both rows read the same kernel rows) computes the row for the
+// descriptor's channel block, reading the input in place. The chunk's rows run back to back, so
 // the input rows consecutive output rows share are still in the CPU's caches.
 #include <array>
 #include <vector>
@@ -31,12 +32,13 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
   const std::uint32_t page_bytes = host_window_page_bytes(a.max_in_rows);
   const std::uint64_t taps_per_row = std::uint64_t{a.shape.kernel_w} * a.shape.packed_channels;
   const float* bias = weights + std::uint64_t{a.kernel_h} * taps_per_row;
-  // One output row's valid input rows, then the next row's new ones (kernel_h each;
-  // beyond the inline array they spill to the heap once per run).
+  // One call's valid input rows (kernel_h, one more for two output rows), then the next
+  // call's new ones (up to kernel_h + 1; beyond the inline array they spill to the heap
+  // once per run).
   std::array<const void*, 32> inline_rows{};
-  std::vector<const void*> heap_rows(2 * a.kernel_h > inline_rows.size() ? 2 * a.kernel_h : 0);
+  std::vector<const void*> heap_rows(2 * a.kernel_h + 2 > inline_rows.size() ? 2 * a.kernel_h + 2 : 0);
   const void** rows = heap_rows.empty() ? inline_rows.data() : heap_rows.data();
-  const void** next_rows = rows + a.kernel_h;
+  const void** next_rows = rows + a.kernel_h + 1;
   // Streaming stores need every pixel 64-byte aligned in the CPU's address space: the
   // program checked the pixel stride; a buffer over caller memory may start anywhere.
   DwRowShape shape = a.shape;
@@ -63,28 +65,53 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
     // the CPU's L1 from one output row to the next.
     for (std::uint32_t c = 0; c < h.channels; c += a.pass_channels) {
       const std::uint32_t pass = std::min(a.pass_channels, h.channels - c);
-      for (std::uint32_t j = 0; j < h.out_rows; ++j) {
-        // Kernel rows i whose input row top + j*stride + i*dilation lies in the image.
-        const std::int64_t top = h.top + std::int64_t{j} * a.stride_h;
-        std::uint32_t first = 0, count = 0;
+      const auto row_address = [&](std::int64_t in_row) -> const void* {
+        if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows)
+          outside(ctx, "input row index", static_cast<std::uint64_t>(in_row), h.first_in_row, std::uint64_t{h.first_in_row} + h.num_in_rows);
+        return input + (addresses[in_row - h.first_in_row] - core.input_address) + std::uint64_t{c} * a.in_element_bytes;
+      };
+      // Kernel rows [first, first + count) are those whose input row top + i*dilation
+      // lies in the image (padding rows are left out).
+      const auto valid_kernel_rows = [&](std::int64_t top, std::uint32_t& first, std::uint32_t& count) {
+        first = 0;
+        count = 0;
         for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
           const std::int64_t in_row = top + std::int64_t{i} * a.dilation_h;
           if (in_row < 0 || in_row >= std::int64_t{a.in_height}) continue;
-          if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows)
-            outside(ctx, "input row index", static_cast<std::uint64_t>(in_row), h.first_in_row, std::uint64_t{h.first_in_row} + h.num_in_rows);
           if (count == 0) first = i;
-          rows[count++] = input + (addresses[in_row - h.first_in_row] - core.input_address) + std::uint64_t{c} * a.in_element_bytes;
+          ++count;
         }
-        // The next output row's input rows that this row does not read: prefetched.
+      };
+      for (std::uint32_t j = 0; j < h.out_rows;) {
+        const std::int64_t top = h.top + std::int64_t{j} * a.stride_h;
+        std::uint32_t first = 0, count = 0;
+        valid_kernel_rows(top, first, count);
+        for (std::uint32_t i = 0; i < count; ++i) rows[i] = row_address(top + std::int64_t{first + i} * a.dilation_h);
+        // Two output rows in one call (vertical stride and dilation 1) where the next
+        // row reads the same kernel rows: it adds one input row below this row's.
+        std::uint32_t out_rows = 1;
+        if (a.two_row_microkernel != nullptr && j + 1 < h.out_rows && count > 0) {
+          std::uint32_t next_first = 0, next_count = 0;
+          valid_kernel_rows(top + 1, next_first, next_count);
+          if (next_first == first && next_count == count) {
+            rows[count] = row_address(top + first + count);
+            out_rows = 2;
+          }
+        }
+        // The input rows of the next call (its two rows where there is a two-row
+        // kernel) that this call does not read: prefetched.
         std::uint32_t next_count = 0;
-        if (a.prefetch_next_rows && j + 1 < h.out_rows) {
-          const std::int64_t next_top = top + a.stride_h;
-          for (std::uint32_t i = 0; i < a.kernel_h; ++i) {
+        if (a.prefetch_next_rows && j + out_rows < h.out_rows) {
+          const std::int64_t next_top = top + std::int64_t{out_rows} * a.stride_h;
+          const std::uint32_t next_rows_read = a.kernel_h + (a.two_row_microkernel != nullptr && j + out_rows + 1 < h.out_rows ? 1 : 0);
+          for (std::uint32_t i = 0; i < next_rows_read; ++i) {
             const std::int64_t in_row = next_top + std::int64_t{i} * a.dilation_h;
             if (in_row < h.first_in_row || in_row - h.first_in_row >= h.num_in_rows) continue;
-            const std::int64_t offset = in_row - top;  // shared with this row when a multiple of the dilation below kernel_h
-            if (offset % a.dilation_h == 0 && offset / a.dilation_h < std::int64_t{a.kernel_h}) continue;
-            next_rows[next_count++] = input + (addresses[in_row - h.first_in_row] - core.input_address) + std::uint64_t{c} * a.in_element_bytes;
+            // Shared with this call when a multiple of the dilation below kernel_h (plus
+            // the second row's one more).
+            const std::int64_t offset = in_row - top;
+            if (offset % a.dilation_h == 0 && offset / a.dilation_h < std::int64_t{a.kernel_h + out_rows - 1}) continue;
+            next_rows[next_count++] = row_address(in_row);
           }
         }
         DwRowCall call{rows, count, weights + first * taps_per_row + h.c0 + c, bias + h.c0 + c,
@@ -92,7 +119,13 @@ KernelCoroutine compute_depthwise_host(KernelContext& ctx) {
                        pass};
         call.next_rows = next_rows;
         call.num_next_rows = next_count;
-        a.microkernel(shape, call);
+        if (out_rows == 2) {
+          call.second_out = a.out_row_bytes / a.out_element_bytes;
+          a.two_row_microkernel(shape, call);
+        } else {
+          a.microkernel(shape, call);
+        }
+        j += out_rows;
       }
     }
     ctx.cb_pop_front(kHostWindowCb, 1);

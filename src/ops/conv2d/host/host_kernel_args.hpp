@@ -71,6 +71,7 @@ struct HostReaderArgs {
 struct HostComputeArgs {
   DwRowShape shape;
   DwRowFn microkernel;
+  DwRowFn two_row_microkernel;              // two output rows per call (vertical stride and dilation 1), or null
   std::uint32_t kernel_h, dilation_h, stride_h, in_height;
   std::uint32_t max_in_rows;                // per descriptor
   std::uint32_t pass_channels;              // channels per L1 pass over the chunk's rows

@@ -139,6 +139,9 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   const DwRowMicrokernel kernel =
       select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, run_pairs});
   if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;
+  // Two output rows per call where the kernel family has them and the rows are one
+  // input row apart (DESIGN.md: each input column then feeds both rows' taps).
+  const DwRowFn two_rows = p.stride_h == 1 && p.dilation_h == 1 ? kernel.two_rows : nullptr;
 
   // Software prefetch of the next output row's new input rows only for inputs of more
   // than 4x the cores' private L2 caches together (the host preset's L1 stands for one):
@@ -176,9 +179,9 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   pc.cores_nhw = cores;
   pc.channels_per_shard = block_channels;
   pc.reason = fmt::format("host program: {} output rows in chunks of up to {} x {} channel block(s) of up to {} over {} core(s), L1 passes of "
-                          "{} channels, input read in place{}{}, microkernel {}", rows, split.chunk_rows, blocks, block_channels, cores,
+                          "{} channels, input read in place{}{}, microkernel {}{}", rows, split.chunk_rows, blocks, block_channels, cores,
                           pass_channels, prefetch ? ", next rows prefetched" : "", shape.stream_output ? ", output streamed" : "",
-                          kernel.name);
+                          kernel.name, two_rows != nullptr ? " (two output rows per call)" : "");
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
   // Output sticks per core, at most.
@@ -203,7 +206,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                                    std::uint64_t{Wo} * out_stick_bytes,
                                    in_es,
                                    out_es};
-  const HostComputeArgs compute_args{shape,       kernel.fn,     p.kernel_h,   p.dilation_h,
+  const HostComputeArgs compute_args{shape,       kernel.fn,     two_rows,     p.kernel_h,   p.dilation_h,
                                      p.stride_h,  p.input_height, max_in_rows, pass_channels, std::uint64_t{Wo} * out_stick_bytes,
                                      input_bytes, output_bytes,  weights_bytes, in_es,
                                      out_es,      prefetch};

@@ -61,11 +61,12 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
   const DwRowKernelTable k = pairs ? bf16_pair_row_kernels(key.kernel_w) : family_table(key);
   if (target != 0) hwy::SetSupportedTargetsForTest(0);
   const std::string family = sliding ? fmt::format("k{}s{}", key.kernel_w, key.stride_w) : std::string("generic");
-  return {k.fn[key.input == DataType::BFLOAT16][key.output == DataType::BFLOAT16][activation_index(key.activation)]
-              [sliding ? key.stride_w - 1 : 0],
+  const int in = key.input == DataType::BFLOAT16, out = key.output == DataType::BFLOAT16, act = activation_index(key.activation);
+  const int stride = sliding ? static_cast<int>(key.stride_w) - 1 : 0;
+  return {k.fn[in][out][act][stride],
           fmt::format("dwconv_row_{}_{}_{}_{}_{}_{}c{}p_{}", short_name(key.input), pairs ? "bf16pairs" : "f32acc", short_name(key.output),
                       to_string(key.activation), family, k.channels_per_tile, k.pixels_per_tile, k.target),
-          pairs};
+          pairs, pairs ? nullptr : k.two_rows[in][out][act][stride]};
 }
 
 }  // namespace shardwise

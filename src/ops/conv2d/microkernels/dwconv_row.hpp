@@ -1,6 +1,7 @@
 #pragma once
 // Depthwise conv row microkernels for the host preset: one call computes one output
-// row (all Wo pixels) for a range of channels, reading the NHWC input in place.
+// row (all Wo pixels) for a range of channels, reading the NHWC input in place; the
+// two-row kernels (DwRowMicrokernel::two_rows) compute two rows one input row apart.
 //
 // Layouts (the contract callers keep; the kernels check nothing):
 //   input rows  `rows[r]` points at pixel 0, channel c0 of the input row that kernel row
@@ -23,6 +24,9 @@
 //            1: each input column is loaded once per kernel row and fed to every output
 //            pixel whose window holds it; 2 vectors x 7 pixels per tile on AVX-512.
 //   generic  (dwconv_row_generic.cpp) any width, stride and dilation: one load per tap.
+//   two-row  (dwconv_row_sliding-inl.h, AVX-512, float32 input) the sliding family's
+//            widths and strides for two output rows at once: 2 rows x 7 pixels x 1
+//            vector, each input column loaded once for both rows' taps.
 // Both take whole vectors of channels, then one masked vector for the last channels
 // (masked loads and stores: nothing past `channels` is read or written).
 //
@@ -76,6 +80,10 @@ struct DwRowCall {
   // form as `rows`); the kernel prefetches them into L2 as it goes.
   const void* const* next_rows = nullptr;
   std::uint32_t num_next_rows = 0;
+  // Two-row kernels (DwRowMicrokernel::two_rows) only: `rows` holds num_rows + 1
+  // pointers, the second output row reads rows[1..num_rows] with the same kernel rows
+  // and is written at out + second_out elements.
+  std::uint64_t second_out = 0;
 };
 
 using DwRowFn = void (*)(const DwRowShape&, const DwRowCall&);
@@ -84,6 +92,7 @@ struct DwRowMicrokernel {
   DwRowFn fn = nullptr;
   std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c7p_AVX3"
   bool bf16_pairs = false;  // reads the bfloat16 pair weights (DwRowShape::pair_weights)
+  DwRowFn two_rows = nullptr;  // two output rows per call, where the target has such kernels
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).

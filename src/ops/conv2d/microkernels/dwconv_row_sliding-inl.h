@@ -28,6 +28,7 @@
 #define SHARDWISE_DWCONV_ROW_SLIDING_INL_H_
 #endif
 
+#include <type_traits>
 #include <utility>
 
 #include "ops/conv2d/microkernels/dwconv_row-inl.h"
@@ -127,6 +128,96 @@ struct SlidingTile {
   }
 };
 
+// Two output rows in one call (the two-row kernels, DwRowCall::second_out): input row
+// i of the call's num_rows + 1 feeds the upper output row with kernel row i and the
+// lower one with kernel row i - 1, so each input column is loaded once for both rows'
+// taps (twice the multiply-adds per load of the one-row tile). One vector of channels
+// x kPixels pixels x 2 rows of accumulators (14 on AVX-512), plus the two kernel rows'
+// weights and one column: at most 29 of the 32 vector registers (kKw = 7).
+template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, bool kMasked, bool kEdge>
+struct SlidingTwoRowTile {
+  static constexpr std::size_t kColumns = (kPixels - 1) * kStride + kKw;
+  using Acc = VF[kPixels][1];
+  using Weights = VF[kKw];
+
+  template <std::size_t I, std::size_t J>
+  static HWY_INLINE void tap(VF x, const Weights& w, Acc& acc) {
+    if constexpr (I >= J && (I - J) % kStride == 0 && (I - J) / kStride < kPixels) {
+      constexpr std::size_t t = (I - J) / kStride;
+      acc[t][0] = hn::MulAdd(x, w[J], acc[t][0]);
+    }
+  }
+
+  template <bool kUpper, bool kLower, std::size_t I, std::size_t... J>
+  static HWY_INLINE void column(std::index_sequence<J...>, const In*& p, std::int64_t col0, std::int64_t width, std::int64_t pixel,
+                                std::size_t tail, const Weights& w_upper, const Weights& w_lower, Acc& upper, Acc& lower) {
+    const In* x_ptr = p;
+    p += pixel;
+    if constexpr (kEdge) {
+      const std::int64_t col = col0 + static_cast<std::int64_t>(I);
+      if (col < 0 || col >= width) return;
+    }
+    const VF x = load_channels<kMasked>(DF(), x_ptr, tail);
+    if constexpr (kUpper) (tap<I, J>(x, w_upper, upper), ...);
+    if constexpr (kLower) (tap<I, J>(x, w_lower, lower), ...);
+  }
+
+  template <bool kUpper, bool kLower, std::size_t... I>
+  static HWY_INLINE void sweep(std::index_sequence<I...>, const In* p, std::int64_t col0, std::int64_t width, std::int64_t pixel,
+                               std::size_t tail, const Weights& w_upper, const Weights& w_lower, Acc& upper, Acc& lower) {
+    (column<kUpper, kLower, I>(std::make_index_sequence<kKw>(), p, col0, width, pixel, tail, w_upper, w_lower, upper, lower), ...);
+  }
+
+  template <typename Out, Activation kAct>
+  static HWY_INLINE void run(const DwRowShape& s, const DwRowCall& call, std::int64_t wo, std::size_t c, std::size_t tail) {
+    const DF df;
+    Acc upper, lower;
+    for (std::size_t t = 0; t < kPixels; ++t) upper[t][0] = lower[t][0] = hn::Zero(df);
+    const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+    const std::int64_t pixel = static_cast<std::int64_t>(s.in_pixel_stride);
+    const auto row = [&](std::uint32_t i) {
+      return reinterpret_cast<const In*>(reinterpret_cast<std::uintptr_t>(static_cast<const In*>(call.rows[i]) + c) +
+                                         static_cast<std::uintptr_t>(col0 * pixel * static_cast<std::int64_t>(sizeof(In))));
+    };
+    const auto load_weights = [&](std::uint32_t r, Weights& w) {
+      const float* wr = call.weights + std::size_t{r} * kKw * s.packed_channels + c;
+      for (std::size_t j = 0; j < kKw; ++j) w[j] = hn::LoadU(df, wr + j * s.packed_channels);
+    };
+    const auto columns = std::make_index_sequence<kColumns>();
+    Weights w_upper, w_lower;
+    load_weights(0, w_upper);
+    sweep<true, false>(columns, row(0), col0, s.in_width, pixel, tail, w_upper, w_upper, upper, lower);
+    for (std::uint32_t i = 1; i < call.num_rows; ++i) {
+      load_weights(i, w_upper);
+      load_weights(i - 1, w_lower);
+      sweep<true, true>(columns, row(i), col0, s.in_width, pixel, tail, w_upper, w_lower, upper, lower);
+    }
+    load_weights(call.num_rows - 1, w_lower);
+    sweep<false, true>(columns, row(call.num_rows), col0, s.in_width, pixel, tail, w_lower, w_lower, upper, lower);
+    Out* out = static_cast<Out*>(call.out) + c + wo * s.out_pixel_stride;
+    store_tile<Out, kAct, kPixels, 1, kMasked>(upper, call.bias + c, out, s.out_pixel_stride, tail, s.stream_output);
+    store_tile<Out, kAct, kPixels, 1, kMasked>(lower, call.bias + c, out + call.second_out, s.out_pixel_stride, tail, s.stream_output);
+  }
+};
+
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels>
+HWY_INLINE void two_row_pixels(const DwRowShape& s, const DwRowCall& call, std::int64_t wo) {
+  const std::size_t N = hn::Lanes(DF());
+  constexpr std::int64_t kColumns = SlidingTwoRowTile<In, kKw, kStride, kPixels, false, false>::kColumns;
+  const std::int64_t col0 = wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+  const bool edge = col0 < 0 || col0 + kColumns > static_cast<std::int64_t>(s.in_width);
+  std::size_t c = 0;
+  for (; c + N <= call.channels; c += N) {
+    if (edge) SlidingTwoRowTile<In, kKw, kStride, kPixels, false, true>::template run<Out, kAct>(s, call, wo, c, N);
+    else SlidingTwoRowTile<In, kKw, kStride, kPixels, false, false>::template run<Out, kAct>(s, call, wo, c, N);
+  }
+  if (c < call.channels) {
+    const std::size_t tail = std::size_t{call.channels} - c;
+    if (edge) SlidingTwoRowTile<In, kKw, kStride, kPixels, true, true>::template run<Out, kAct>(s, call, wo, c, tail);
+    else SlidingTwoRowTile<In, kKw, kStride, kPixels, true, false>::template run<Out, kAct>(s, call, wo, c, tail);
+  }
+}
+
 // The register tiles of pixels [wo, wo + kPixels) across every channel: whole
 // kVectors-wide blocks, then masked single vectors. Channels inner, so that each
 // pixel's channels (contiguous in NHWC) are read and written in order.
@@ -161,28 +252,44 @@ HWY_INLINE void sliding_pixels(const DwRowShape& s, const DwRowCall& call, std::
 }
 
 // Every pixel tile of the row, the last one shifted left to end at the row's last
-// pixel (kPixels <= out_width).
-template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride, std::size_t kPixels>
-HWY_INLINE void sliding_tiles(const DwRowShape& s, const DwRowCall& call) {
-  const std::int64_t out_width = s.out_width;
-  for (std::int64_t wo = 0;; wo += kPixels) {
-    if (wo + static_cast<std::int64_t>(kPixels) > out_width) wo = out_width - kPixels;
-    sliding_pixels<In, Out, kAct, kKw, kStride, kPixels>(s, call, wo);
-    const bool last = wo + static_cast<std::int64_t>(kPixels) >= out_width;
-    // The columns this tile moved past (the first tile from 0, the last to the end).
-    const std::int64_t begin = wo == 0 ? 0 : wo * static_cast<std::int64_t>(kStride) - s.pad_left;
-    const std::int64_t end = last ? s.in_width : (wo + static_cast<std::int64_t>(kPixels)) * static_cast<std::int64_t>(kStride) - s.pad_left;
-    prefetch_next_rows<In>(s, call, begin, end);
-    if (last) break;
-  }
+// pixel: tiles of kSlidingPixels, or of 4 or 1 for narrower rows. `tile(pixels, wo)`
+// computes the tile of pixels [wo, wo + pixels) (pixels a std::integral_constant).
+// After each tile, the next call's input columns that it moved past are prefetched.
+template <typename In, std::size_t kStride, typename Tile>
+HWY_INLINE void row_tiles(const DwRowShape& s, const DwRowCall& call, const Tile& tile) {
+  const auto tiles = [&](auto pixels) {
+    constexpr std::int64_t kPixels = decltype(pixels)::value;
+    const std::int64_t out_width = s.out_width;
+    for (std::int64_t wo = 0;; wo += kPixels) {
+      if (wo + kPixels > out_width) wo = out_width - kPixels;
+      tile(pixels, wo);
+      const bool last = wo + kPixels >= out_width;
+      // The columns this tile moved past (the first tile from 0, the last to the end).
+      const std::int64_t begin = wo == 0 ? 0 : wo * static_cast<std::int64_t>(kStride) - s.pad_left;
+      const std::int64_t end = last ? s.in_width : (wo + kPixels) * static_cast<std::int64_t>(kStride) - s.pad_left;
+      prefetch_next_rows<In>(s, call, begin, end);
+      if (last) break;
+    }
+  };
+  if (s.out_width >= kSlidingPixels) tiles(std::integral_constant<std::size_t, kSlidingPixels>());
+  else if (s.out_width >= 4) tiles(std::integral_constant<std::size_t, 4>());
+  else tiles(std::integral_constant<std::size_t, 1>());
 }
 
 // One output row: pixel tiles outer, channel blocks inner.
 template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
 void SlidingRow(const DwRowShape& s, const DwRowCall& call) {
-  if (s.out_width >= kSlidingPixels) sliding_tiles<In, Out, kAct, kKw, kStride, kSlidingPixels>(s, call);
-  else if (s.out_width >= 4) sliding_tiles<In, Out, kAct, kKw, kStride, 4>(s, call);
-  else sliding_tiles<In, Out, kAct, kKw, kStride, 1>(s, call);
+  row_tiles<In, kStride>(s, call, [&](auto pixels, std::int64_t wo) {
+    sliding_pixels<In, Out, kAct, kKw, kStride, decltype(pixels)::value>(s, call, wo);
+  });
+}
+
+// Two output rows (DwRowCall::second_out), the same tiles.
+template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
+void SlidingTwoRows(const DwRowShape& s, const DwRowCall& call) {
+  row_tiles<In, kStride>(s, call, [&](auto pixels, std::int64_t wo) {
+    two_row_pixels<In, Out, kAct, kKw, kStride, decltype(pixels)::value>(s, call, wo);
+  });
 }
 
 template <std::size_t kKw, Activation kAct>
@@ -195,6 +302,12 @@ void fill_sliding(DwRowKernelTable& k, int a) {
   k.fn[0][1][a][1] = SlidingRow<float, std::uint16_t, kAct, kKw, 2>;
   k.fn[1][0][a][1] = SlidingRow<std::uint16_t, float, kAct, kKw, 2>;
   k.fn[1][1][a][1] = SlidingRow<std::uint16_t, std::uint16_t, kAct, kKw, 2>;
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  k.two_rows[0][0][a][0] = SlidingTwoRows<float, float, kAct, kKw, 1>;
+  k.two_rows[0][1][a][0] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 1>;
+  k.two_rows[0][0][a][1] = SlidingTwoRows<float, float, kAct, kKw, 2>;
+  k.two_rows[0][1][a][1] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 2>;
+#endif
 }
 
 template <std::size_t kKw>

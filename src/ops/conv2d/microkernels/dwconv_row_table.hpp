@@ -12,6 +12,7 @@ struct DwRowKernelTable {
   // [input bfloat16][output bfloat16][activation: none, relu, relu6][stride - 1];
   // the generic family fills stride index 0 only (its stride is a run-time value).
   DwRowFn fn[2][2][3][2] = {};
+  DwRowFn two_rows[2][2][3][2] = {};  // the two-row kernels where the target has them
   const char* target = "";
   std::size_t channels_per_tile = 0;  // channels in the widest register tile
   std::size_t pixels_per_tile = 0;    // output pixels in the widest register tile
