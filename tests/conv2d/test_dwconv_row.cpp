@@ -406,6 +406,14 @@ TEST(DwRowSelection, NamesTheKernelAndRejectsWhatItCannotFuse) {
     EXPECT_NE(select_dw_row_microkernel(key).name.find("_generic_"), std::string::npos);
   EXPECT_NE(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 7, 1, 1}).name.find("_k7s1_"),
             std::string::npos);
+  // The two-row kernels: float32 input only, named by their tile (one vector of lanes).
+  const DwRowMicrokernel f32 = select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::BFLOAT16, Activation::RELU6, 5, 1, 1});
+  if (f32.two_rows != nullptr)
+    EXPECT_NE(f32.two_rows_name.find("dwconv_2rows_f32_f32acc_bf16_relu6_k5s1_16c7p_"), std::string::npos) << f32.two_rows_name;
+  else
+    EXPECT_EQ(f32.two_rows_name, "");
+  EXPECT_EQ(k.two_rows, nullptr);
+  EXPECT_EQ(k.two_rows_name, "");
   EXPECT_FALSE(dw_row_supports(Activation::GELU));
   EXPECT_THROW(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::SILU, 3, 1, 1}), InvalidArgument);
   EXPECT_THROW(select_dw_row_microkernel(DwRowKernelKey{DataType::FLOAT32, DataType::FLOAT32, Activation::NONE, 3, 0, 1}), InvalidArgument);

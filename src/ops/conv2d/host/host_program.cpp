@@ -172,7 +172,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   plan.numerics = Numerics::EXACT;
   plan.math = chip_math_of(config);
   plan.output_in_dram = true;
-  plan.host_microkernel = kernel.name;
+  plan.host_microkernel = two_rows != nullptr ? fmt::format("{} + {}", kernel.name, kernel.two_rows_name) : kernel.name;
   ParallelConfig& pc = plan.parallel;
   pc.layout = TensorMemoryLayout::HEIGHT_SHARDED;
   pc.grid = CoreRangeSet{{CoreRange{{0, 0}, {cores - 1, 0}}}};
@@ -181,7 +181,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   pc.reason = fmt::format("host program: {} output rows in chunks of up to {} x {} channel block(s) of up to {} over {} core(s), L1 passes of "
                           "{} channels, input read in place{}{}, microkernel {}{}", rows, split.chunk_rows, blocks, block_channels, cores,
                           pass_channels, prefetch ? ", next rows prefetched" : "", shape.stream_output ? ", output streamed" : "",
-                          kernel.name, two_rows != nullptr ? " (two output rows per call)" : "");
+                          plan.host_microkernel, two_rows != nullptr ? " (two output rows per call)" : "");
   SlicePlan& slice = plan.slices.emplace_back();
   slice.num_outputs = p.output_sticks();
   // Output sticks per core, at most.

@@ -93,6 +93,7 @@ struct DwRowMicrokernel {
   std::string name;  // e.g. "dwconv_row_bf16_f32acc_bf16_relu6_k3s2_32c7p_AVX3"
   bool bf16_pairs = false;  // reads the bfloat16 pair weights (DwRowShape::pair_weights)
   DwRowFn two_rows = nullptr;  // two output rows per call, where the target has such kernels
+  std::string two_rows_name;   // e.g. "dwconv_2rows_f32_f32acc_f32_relu6_k3s1_16c7p_AVX3"; empty without them
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).

@@ -317,6 +317,9 @@ DwRowKernelTable sliding_table() {
   fill_sliding<kKw, Activation::RELU>(k, 1);
   fill_sliding<kKw, Activation::RELU6>(k, 2);
   describe<kSlidingVectors, kSlidingPixels>(k);
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+  k.two_row_channels_per_tile = hn::Lanes(DF());
+#endif
   return k;
 }
 

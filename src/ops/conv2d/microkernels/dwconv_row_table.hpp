@@ -16,6 +16,7 @@ struct DwRowKernelTable {
   const char* target = "";
   std::size_t channels_per_tile = 0;  // channels in the widest register tile
   std::size_t pixels_per_tile = 0;    // output pixels in the widest register tile
+  std::size_t two_row_channels_per_tile = 0;  // the two-row kernels' tile (2 rows x pixels_per_tile pixels)
 };
 
 // The families, each compiled for every target (Highway dynamic dispatch on the
