@@ -3,8 +3,8 @@
 // rows and output rows are checked against those regions once, then one row
 // microkernel call per output row of the chunk (or per two rows, where the program has
 // a two-row kernel and both rows read the same kernel rows) computes the row for the
-// descriptor's channel block, reading the input in place. The chunk's rows run back to back, so
-// the input rows consecutive output rows share are still in the CPU's caches.
+// descriptor's channel block, reading the input in place. The chunk's rows run back to
+// back, so the input rows consecutive output rows share are still in the CPU's caches.
 #include <array>
 #include <vector>
 
