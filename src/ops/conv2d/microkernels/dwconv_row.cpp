@@ -63,7 +63,7 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
   const std::string family = sliding ? fmt::format("k{}s{}", key.kernel_w, key.stride_w) : std::string("generic");
   const int in = key.input == DataType::BFLOAT16, out = key.output == DataType::BFLOAT16, act = activation_index(key.activation);
   const int stride = sliding ? static_cast<int>(key.stride_w) - 1 : 0;
-  const DwRowFn two_rows = pairs ? nullptr : k.two_rows[in][out][act][stride];
+  const DwRowFn two_rows = k.two_rows[in][out][act][stride];  // null in the pair kernels' table
   return {k.fn[in][out][act][stride],
           fmt::format("dwconv_row_{}_{}_{}_{}_{}_{}c{}p_{}", short_name(key.input), pairs ? "bf16pairs" : "f32acc", short_name(key.output),
                       to_string(key.activation), family, k.channels_per_tile, k.pixels_per_tile, k.target),

@@ -27,7 +27,7 @@
 //   two-row  (dwconv_row_sliding-inl.h, AVX-512, float32 input) the sliding family's
 //            widths and strides for two output rows at once: 2 rows x 7 pixels x 1
 //            vector, each input column loaded once for both rows' taps.
-// Both take whole vectors of channels, then one masked vector for the last channels
+// All take whole vectors of channels, then one masked vector for the last channels
 // (masked loads and stores: nothing past `channels` is read or written).
 //
 // Arithmetic, the same order in both families and on every target: per channel,

@@ -134,19 +134,13 @@ struct SlidingTile {
 // taps (twice the multiply-adds per load of the one-row tile). One vector of channels
 // x kPixels pixels x 2 rows of accumulators (14 on AVX-512), plus the two kernel rows'
 // weights and one column: at most 29 of the 32 vector registers (kKw = 7).
+// Each row's taps are the one-vector one-row tile's (SlidingTile::tap).
 template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, bool kMasked, bool kEdge>
 struct SlidingTwoRowTile {
-  static constexpr std::size_t kColumns = (kPixels - 1) * kStride + kKw;
-  using Acc = VF[kPixels][1];
-  using Weights = VF[kKw];
-
-  template <std::size_t I, std::size_t J>
-  static HWY_INLINE void tap(VF x, const Weights& w, Acc& acc) {
-    if constexpr (I >= J && (I - J) % kStride == 0 && (I - J) / kStride < kPixels) {
-      constexpr std::size_t t = (I - J) / kStride;
-      acc[t][0] = hn::MulAdd(x, w[J], acc[t][0]);
-    }
-  }
+  using OneRow = SlidingTile<In, kKw, kStride, kPixels, 1, kMasked, kEdge>;
+  static constexpr std::size_t kColumns = OneRow::kColumns;
+  using Acc = typename OneRow::Acc;
+  using Weights = typename OneRow::Weights;
 
   template <bool kUpper, bool kLower, std::size_t I, std::size_t... J>
   static HWY_INLINE void column(std::index_sequence<J...>, const In*& p, std::int64_t col0, std::int64_t width, std::int64_t pixel,
@@ -157,9 +151,9 @@ struct SlidingTwoRowTile {
       const std::int64_t col = col0 + static_cast<std::int64_t>(I);
       if (col < 0 || col >= width) return;
     }
-    const VF x = load_channels<kMasked>(DF(), x_ptr, tail);
-    if constexpr (kUpper) (tap<I, J>(x, w_upper, upper), ...);
-    if constexpr (kLower) (tap<I, J>(x, w_lower, lower), ...);
+    const VF x[1] = {load_channels<kMasked>(DF(), x_ptr, tail)};
+    if constexpr (kUpper) (OneRow::template tap<I, J>(x, w_upper, upper), ...);
+    if constexpr (kLower) (OneRow::template tap<I, J>(x, w_lower, lower), ...);
   }
 
   template <bool kUpper, bool kLower, std::size_t... I>
@@ -181,7 +175,7 @@ struct SlidingTwoRowTile {
     };
     const auto load_weights = [&](std::uint32_t r, Weights& w) {
       const float* wr = call.weights + std::size_t{r} * kKw * s.packed_channels + c;
-      for (std::size_t j = 0; j < kKw; ++j) w[j] = hn::LoadU(df, wr + j * s.packed_channels);
+      for (std::size_t j = 0; j < kKw; ++j) w[j][0] = hn::LoadU(df, wr + j * s.packed_channels);
     };
     const auto columns = std::make_index_sequence<kColumns>();
     Weights w_upper, w_lower;
