@@ -171,20 +171,25 @@ TEST(HostProgram, OutputStreamedOnlyWhenLargeAndAligned) {
 // image has rows enough (mnv2_1: 112 rows in chunks of 14); whole images x channel
 // blocks where it has not and the channels make 8 blocks (mnv2_5: 7 rows, 960 channels
 // in 8 blocks of 128), so that each item's L1 passes run over several rows; one-row
-// chunks when the channels are too few for that (7 rows of 32 channels).
+// chunks when the channels are too few for that (7 rows of 32 channels), or chunks of
+// one pair of rows where the two-row kernels run (float32 on AVX-512).
 TEST(HostProgram, FewRowsGiveWholeImagesInChannelBlocks) {
   struct Case {
     HostLayer layer;
     const char* split;
+    const char* split_in_pairs;
   };
-  for (const Case& k : {Case{kLayers[0], "112 output rows in chunks of up to 14 x 1 channel block(s) of up to 32 over 2 core(s)"},
-                        Case{kLayers[4], "7 output rows in chunks of up to 7 x 8 channel block(s) of up to 128 over 2 core(s)"},
-                        Case{HostLayer{"narrow", 7, 32, 3, 1, 1}, "7 output rows in chunks of up to 1 x 1 channel block(s) of up to 32 over 2 core(s)"}}) {
+  for (const Case& k : {Case{kLayers[0], "112 output rows in chunks of up to 14 x 1 channel block(s) of up to 32 over 2 core(s)", nullptr},
+                        Case{kLayers[4], "7 output rows in chunks of up to 7 x 8 channel block(s) of up to 128 over 2 core(s)", nullptr},
+                        Case{HostLayer{"narrow", 7, 32, 3, 1, 1}, "7 output rows in chunks of up to 1 x 1 channel block(s) of up to 32 over 2 core(s)",
+                             "7 output rows in chunks of up to 2 x 1 channel block(s) of up to 32 over 2 core(s)"}}) {
     ConvCase c = host_case(k.layer, DataType::FLOAT32, 1);
     c.arch_overrides = ArchOverrides{2, 1, std::nullopt};
     const ConvRun run = run_conv_case(c);
     SCOPED_TRACE(k.layer.name);
-    EXPECT_NE(run.result.plan->parallel.reason.find(k.split), std::string::npos) << run.result.plan->parallel.reason;
+    const bool pairs = run.result.plan->host_microkernel.find("2rows") != std::string::npos;
+    const char* split = pairs && k.split_in_pairs != nullptr ? k.split_in_pairs : k.split;
+    EXPECT_NE(run.result.plan->parallel.reason.find(split), std::string::npos) << run.result.plan->parallel.reason;
     EXPECT_GE(run.comparison.pcc, 0.99999);
     EXPECT_LE(run.comparison.norm_max_err, 1e-5);
   }
@@ -206,6 +211,22 @@ TEST(HostProgram, WorkCutsAreEven) {
         ASSERT_TRUE(size == rows / chunks || size == rows / chunks + 1) << "chunk " << i << ": " << size << " rows";
       }
     }
+  // In units of two rows (the two-row kernels): chunks of whole pairs, differing by one
+  // pair at most; an odd image's last pair is its last row alone.
+  for (std::uint32_t rows : {1u, 7u, 14u, 28u, 56u, 112u}) {
+    const std::uint32_t pairs = (rows + 1) / 2;
+    for (std::uint32_t chunks = 1; chunks <= pairs; ++chunks) {
+      SCOPED_TRACE(std::to_string(rows) + " rows in " + std::to_string(chunks) + " chunks of pairs");
+      ASSERT_EQ(host_chunk_begin(0, rows, chunks, 2), 0u);
+      ASSERT_EQ(host_chunk_begin(chunks, rows, chunks, 2), rows);
+      for (std::uint32_t i = 0; i < chunks; ++i) {
+        const std::uint32_t begin = host_chunk_begin(i, rows, chunks, 2), end = host_chunk_begin(i + 1, rows, chunks, 2);
+        ASSERT_EQ(begin % 2, 0u) << "chunk " << i;
+        const std::uint32_t size_pairs = (end - begin + 1) / 2;
+        ASSERT_TRUE(size_pairs == pairs / chunks || size_pairs == pairs / chunks + 1) << "chunk " << i << ": " << end - begin << " rows";
+      }
+    }
+  }
   for (std::uint32_t channels : {1u, 32u, 72u, 144u, 672u, 960u, 1152u})
     for (std::uint32_t blocks = 1; blocks <= (channels + 31) / 32; ++blocks) {
       SCOPED_TRACE(std::to_string(channels) + " channels in " + std::to_string(blocks) + " blocks");

@@ -4,6 +4,7 @@
 // block's kernel_h input rows already fit three quarters of the L1.
 #include <gtest/gtest.h>
 
+#include "ops/conv2d/host/host_kernel_args.hpp"
 #include "ops/conv2d/host/host_work_split.hpp"
 
 namespace shardwise {
@@ -62,6 +63,33 @@ TEST(HostWorkSplit, NoPassesWithoutRowReuse) {
   EXPECT_EQ(s.pass_channels, s.block_channels);
   // 14 x 14 x 576 3 x 3 stride 1 float32 (mnv2_4): 128 channels per pass.
   EXPECT_EQ(split_host_work(depthwise(32, 14, 576, 3, 1), 2, 4, kXeon).pass_channels, 128u);
+}
+
+// With the two-row kernels (row unit 2) a chunk is whole pairs of output rows but for
+// an odd image's last row: mnv3_7 (28 x 28, 5 x 5) at batch 1 was cut into chunks of
+// 2 or 3 rows, every third row then running alone; the cut still gives each of the two
+// cores half the rows. Without the two-row kernels the cut is as before.
+TEST(HostWorkSplit, TwoRowKernelsGetWholePairs) {
+  for (std::uint32_t hw : {7u, 14u, 28u, 56u, 112u})
+    for (std::uint32_t batch : {1u, 32u}) {
+      SCOPED_TRACE(std::to_string(hw) + " rows, batch " + std::to_string(batch));
+      const Conv2dParams p = depthwise(batch, hw, 120, 5, 1);
+      const HostWorkSplit s = split_host_work(p, 2, 4, kXeon, 2);
+      EXPECT_EQ(s.chunk_unit, 2u);
+      std::uint64_t rows = 0;
+      for (std::uint32_t i = 0; i < s.chunks_per_image; ++i) {
+        const std::uint32_t begin = host_chunk_begin(i, hw, s.chunks_per_image, 2), end = host_chunk_begin(i + 1, hw, s.chunks_per_image, 2);
+        EXPECT_EQ(begin % 2, 0u) << "chunk " << i;
+        EXPECT_TRUE((end - begin <= s.chunk_rows && (end - begin) % 2 == 0) || end == hw) << "chunk " << i << ": " << end - begin << " rows";
+        rows += end - begin;
+      }
+      EXPECT_EQ(rows, hw);
+      EXPECT_EQ(std::uint64_t{batch} * s.chunks_per_image * s.channel_blocks % 2, 0u);
+    }
+  const HostWorkSplit one = split_host_work(depthwise(1, 28, 120, 5, 1), 2, 4, kXeon);
+  EXPECT_EQ(one.chunk_unit, 1u);
+  EXPECT_EQ(one.chunk_rows, 3u);
+  EXPECT_EQ(split_host_work(depthwise(1, 28, 120, 5, 1), 2, 4, kXeon, 2).chunk_rows, 2u);
 }
 
 }  // namespace

@@ -37,11 +37,15 @@ inline std::uint32_t host_window_page_bytes(std::uint32_t max_in_rows) {
   return (static_cast<std::uint32_t>(sizeof(HostWindowHeader)) + 8 * max_in_rows + 15) / 16 * 16;
 }
 
-// Chunk i of an image's `rows` output rows cut into `chunks`: rows [begin(i), begin(i + 1)),
-// sizes that differ by one row at most (a chunk of ceil(rows / chunks) rows and a short
-// last one gave one core of two 15 of mnv3_7's 28 rows and the other 13).
-inline std::uint32_t host_chunk_begin(std::uint32_t i, std::uint32_t rows, std::uint32_t chunks) {
-  return static_cast<std::uint32_t>(std::uint64_t{i} * rows / chunks);
+// Chunk i of an image's `rows` output rows cut into `chunks`, in whole units of `unit`
+// rows (2 where the two-row kernels run, so that no chunk leaves a row unpaired; the
+// last unit is short when `rows` is odd): rows [begin(i), begin(i + 1)), sizes that
+// differ by one unit at most (a chunk of ceil(rows / chunks) rows and a short last one
+// gave one core of two 15 of mnv3_7's 28 rows and the other 13).
+inline std::uint32_t host_chunk_begin(std::uint32_t i, std::uint32_t rows, std::uint32_t chunks, std::uint32_t unit = 1) {
+  const std::uint64_t units = (std::uint64_t{rows} + unit - 1) / unit;
+  const std::uint64_t begin = std::uint64_t{i} * units / chunks * unit;
+  return static_cast<std::uint32_t>(begin < rows ? begin : rows);
 }
 
 // Channel block b of `blocks`: whole 32-channel groups [b * G / blocks, (b + 1) * G / blocks)
@@ -55,11 +59,12 @@ inline std::uint32_t host_block_begin(std::uint32_t b, std::uint32_t channels, s
 }
 
 // Work item i: row chunk i / channel_blocks (chunks_per_image per image, of at most
-// chunk_rows rows: host_chunk_begin), channel block i % channel_blocks (host_block_begin).
+// chunk_rows rows, cut in units of chunk_unit rows: host_chunk_begin), channel block
+// i % channel_blocks (host_block_begin).
 struct HostReaderArgs {
   std::uint32_t kernel_h, dilation_h, stride_h, pad_top;
   std::uint32_t in_height, out_height;
-  std::uint32_t chunk_rows, chunks_per_image;
+  std::uint32_t chunk_rows, chunks_per_image, chunk_unit;
   std::uint32_t channels, channel_blocks;
   std::uint64_t in_stick_bytes;     // aligned page: input pixel p at input_address + p * in_stick_bytes
   std::uint64_t in_row_bytes;       // W * in_stick_bytes

@@ -111,7 +111,18 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   const std::uint32_t in_es = static_cast<std::uint32_t>(element_size(in_dtype));
   const std::uint32_t out_es = static_cast<std::uint32_t>(element_size(out_dtype));
 
-  const HostWorkSplit split = split_host_work(p, cores_available, in_es, HostCaches{host_l1d_bytes(), device.arch().l1_size});
+  // The packed weights (pack_host_weights): [K+1][Cpad] floats, then the even/odd copy,
+  // then the bfloat16 pair copy when they are three times that.
+  const std::uint64_t copy_floats = (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * packed_channels(C);
+  const std::uint64_t copies = weights_bytes / (copy_floats * sizeof(float));
+  const bool run_pairs = copies == 3 && bf16_pairs_suit(p);
+  const DwRowMicrokernel kernel = select_dw_row_microkernel(
+      DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, run_pairs});
+  // Two output rows per call where the kernel family has them and the rows are one
+  // input row apart (DESIGN.md: each input column then feeds both rows' taps).
+  const DwRowFn two_rows = p.stride_h == 1 && p.dilation_h == 1 ? kernel.two_rows : nullptr;
+  const HostWorkSplit split =
+      split_host_work(p, cores_available, in_es, HostCaches{host_l1d_bytes(), device.arch().l1_size}, two_rows != nullptr ? 2 : 1);
   const std::uint32_t blocks = split.channel_blocks, block_channels = split.block_channels;
   const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
   const std::uint64_t items = std::uint64_t{p.batch} * split.chunks_per_image * blocks;
@@ -130,18 +141,8 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   shape.in_pixel_stride = in_stick_bytes / in_es;
   shape.out_pixel_stride = out_stick_bytes / out_es;
   shape.packed_channels = packed_channels(C);
-  // The packed weights (pack_host_weights): [K+1][Cpad] floats, then the even/odd copy,
-  // then the bfloat16 pair copy when they are three times that.
-  const std::uint64_t copy_floats = (std::uint64_t{p.kernel_h * p.kernel_w} + 1) * shape.packed_channels;
-  const std::uint64_t copies = weights_bytes / (copy_floats * sizeof(float));
   shape.even_odd_weights = copies >= 2 ? copy_floats : 0;
-  const bool run_pairs = copies == 3 && bf16_pairs_suit(p);
-  const DwRowMicrokernel kernel =
-      select_dw_row_microkernel(DwRowKernelKey{in_dtype, out_dtype, config.activation, p.kernel_w, p.stride_w, p.dilation_w, run_pairs});
   if (kernel.bf16_pairs) shape.pair_weights = 2 * copy_floats;
-  // Two output rows per call where the kernel family has them and the rows are one
-  // input row apart (DESIGN.md: each input column then feeds both rows' taps).
-  const DwRowFn two_rows = p.stride_h == 1 && p.dilation_h == 1 ? kernel.two_rows : nullptr;
 
   // Software prefetch of the next output row's new input rows only for inputs of more
   // than 4x the cores' private L2 caches together (the host preset's L1 stands for one):
@@ -198,6 +199,7 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
                                    Ho,
                                    split.chunk_rows,
                                    split.chunks_per_image,
+                                   split.chunk_unit,
                                    C,
                                    blocks,
                                    in_stick_bytes,
@@ -215,7 +217,8 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   // First (end 0) or past-the-end (end 1) output row, over the batch, of an item's chunk.
   const auto chunk_row = [&](std::uint64_t item, std::uint32_t end) {
     const std::uint64_t chunk = item / blocks, n = chunk / split.chunks_per_image;
-    return n * Ho + host_chunk_begin(static_cast<std::uint32_t>(chunk % split.chunks_per_image) + end, Ho, split.chunks_per_image);
+    return n * Ho + host_chunk_begin(static_cast<std::uint32_t>(chunk % split.chunks_per_image) + end, Ho, split.chunks_per_image,
+                                    split.chunk_unit);
   };
   for (std::uint32_t i = 0; i < cores; ++i) {
     const std::uint64_t first = std::min(items, i * per_core), count = std::min(items, first + per_core) - first;

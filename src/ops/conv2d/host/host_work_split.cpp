@@ -7,13 +7,21 @@
 
 namespace shardwise {
 
-HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches) {
+HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches,
+                              std::uint32_t row_unit) {
   const std::uint32_t C = p.in_channels, Ho = p.out_height();
   const std::uint64_t target_items = 4ull * cores;
   const std::uint64_t rows = std::uint64_t{p.batch} * Ho;
   HostWorkSplit s;
+  // Chunks are cut in whole units of row_unit rows (host_chunk_begin); below, chunk
+  // lengths count units. With two-row kernels (row_unit 2) every chunk but an odd
+  // image's last is whole pairs: chunks of odd length ran every third row of mnv3_7's
+  // and convnext_13's chunks of 3 with the one-row kernel.
+  s.chunk_unit = std::max(row_unit, 1u);
   // Row chunks: as long as the items still number target_items (at most 32 rows).
-  s.chunk_rows = static_cast<std::uint32_t>(std::clamp<std::uint64_t>(rows / target_items, 1, std::min(Ho, 32u)));
+  const std::uint32_t units = div_up(Ho, s.chunk_unit), max_units = Ho <= 32 ? units : 32 / s.chunk_unit;
+  std::uint32_t chunk_units =
+      static_cast<std::uint32_t>(std::clamp<std::uint64_t>(std::uint64_t{p.batch} * units / target_items, 1, max_units));
   // Channels whose kernel_h input rows fill half the L1 data cache (whole 32-channel groups, at least one).
   const std::uint64_t per_channel = std::uint64_t{p.kernel_h} * p.input_width * in_es;
   // Only where consecutive output rows share two input rows or more (k3 at stride 2
@@ -38,8 +46,9 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
       reuse && fitting_channels * std::uint64_t{in_es} >= kMinPassBytes ? std::min(fitting_channels, all_channels) : all_channels;
   if (l1_channels < C) {
     const std::uint64_t in_row_bytes = std::uint64_t{p.input_width} * C * in_es;
-    while (s.chunk_rows > 1 && host_window_rows(s.chunk_rows, p.kernel_h, p.stride_h, p.dilation_h) * in_row_bytes > caches.l2_bytes / 4)
-      --s.chunk_rows;
+    while (chunk_units > 1 &&
+           host_window_rows(std::min(chunk_units * s.chunk_unit, Ho), p.kernel_h, p.stride_h, p.dilation_h) * in_row_bytes > caches.l2_bytes / 4)
+      --chunk_units;
   }
   // Chunks of one row reuse nothing (an item's L1 passes run over its rows, each output
   // row sharing kernel_h - stride input rows with the next): when the rows are too few
@@ -49,16 +58,16 @@ HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::u
   // session: mnv2_4 1.00 -> 0.91, mnv3_8 1.01 -> 0.92, effb0_11 0.86 -> 0.75,
   // convnext_15 0.78 -> 0.71 (and bfloat16 likewise, e.g. mnv2_5 0.82 -> 0.75).
   const std::uint32_t groups = (C + 31) / 32;
-  if (rows < 2 * target_items && std::uint64_t{p.batch} * groups >= target_items) s.chunk_rows = std::min(Ho, 32u);
-  s.chunks_per_image = (Ho + s.chunk_rows - 1) / s.chunk_rows;
+  if (rows < 2 * target_items && std::uint64_t{p.batch} * groups >= target_items) chunk_units = max_units;
+  s.chunks_per_image = div_up(units, chunk_units);
   // Few rows: channel blocks until there are enough items (or blocks of 32 channels),
   // in whole 32-channel groups.
   const std::uint64_t chunks = std::uint64_t{p.batch} * s.chunks_per_image;
   if (chunks < target_items)
     s.channel_blocks = static_cast<std::uint32_t>(std::min<std::uint64_t>((target_items + chunks - 1) / chunks, groups));
   // Items a multiple of the cores, where the rows allow one more chunk per image.
-  while (std::uint64_t{p.batch} * s.chunks_per_image * s.channel_blocks % cores != 0 && s.chunks_per_image < Ho) ++s.chunks_per_image;
-  s.chunk_rows = (Ho + s.chunks_per_image - 1) / s.chunks_per_image;
+  while (std::uint64_t{p.batch} * s.chunks_per_image * s.channel_blocks % cores != 0 && s.chunks_per_image < units) ++s.chunks_per_image;
+  s.chunk_rows = std::min(div_up(units, s.chunks_per_image) * s.chunk_unit, Ho);
   s.block_channels = (groups + s.channel_blocks - 1) / s.channel_blocks * 32;
   // Passes of equal width over each block, in whole 32-channel groups (the AVX512_BF16
   // kernels permute channels within 32-channel groups counted from channel 0).

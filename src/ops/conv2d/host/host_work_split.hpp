@@ -34,6 +34,7 @@ namespace shardwise {
 
 struct HostWorkSplit {
   std::uint32_t chunk_rows = 1, chunks_per_image = 1;    // chunk_rows: the longest chunk's
+  std::uint32_t chunk_unit = 1;                          // chunks are cut in whole units of this many rows (host_chunk_begin)
   std::uint32_t channel_blocks = 1, block_channels = 32;  // block_channels: the widest block's
   std::uint32_t pass_channels = 32;
 };
@@ -43,7 +44,9 @@ struct HostCaches {
 };
 
 // The split of conv `p` with `in_es`-byte input elements over `cores` cores whose
-// caches are `caches` (the L1 data cache per core, the L2 the arch gives a core).
-HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches);
+// caches are `caches` (the L1 data cache per core, the L2 the arch gives a core), with
+// row chunks cut in units of `row_unit` rows (2 where the two-row kernels run).
+HostWorkSplit split_host_work(const Conv2dParams& p, std::uint32_t cores, std::uint32_t in_es, const HostCaches& caches,
+                              std::uint32_t row_unit = 1);
 
 }  // namespace shardwise

@@ -20,8 +20,8 @@ KernelCoroutine reader_depthwise_host(KernelContext& ctx) {
     const std::uint32_t block = static_cast<std::uint32_t>(item % a.channel_blocks);
     const std::uint64_t n = chunk / a.chunks_per_image;
     const std::uint32_t i = static_cast<std::uint32_t>(chunk % a.chunks_per_image);
-    const std::uint32_t ho = host_chunk_begin(i, a.out_height, a.chunks_per_image);
-    const std::uint32_t out_rows = host_chunk_begin(i + 1, a.out_height, a.chunks_per_image) - ho;
+    const std::uint32_t ho = host_chunk_begin(i, a.out_height, a.chunks_per_image, a.chunk_unit);
+    const std::uint32_t out_rows = host_chunk_begin(i + 1, a.out_height, a.chunks_per_image, a.chunk_unit) - ho;
     // Input rows the chunk reads, clipped to the image: [first, last).
     const std::int64_t top = std::int64_t{ho} * a.stride_h - a.pad_top;
     const std::int64_t bottom = top + host_window_rows(out_rows, a.kernel_h, a.stride_h, a.dilation_h);
