@@ -321,6 +321,36 @@ TEST_P(DwRowTest, TwoRowsAreTheOneRowKernelsBits) {
   EXPECT_GE(covered, 15u);
 }
 
+// What a kernel says one of its stores writes (DwRowMicrokernel::store_bytes, the host
+// program's whole-line test for streaming stores): one vector of channels, N lanes as
+// the generic family's name gives them (its tiles are 2 vectors wide), except the
+// even/odd bfloat16 tiles of 2N channels on 16-lane targets and the pair kernels'
+// 64-byte groups. So AVX2 (N = 8) says 32 bytes for float32: half a line.
+TEST_P(DwRowTest, StoreBytesAreWhatTheTilesWrite) {
+  const auto lanes = [&](DataType in, DataType out) {
+    const DwRowMicrokernel generic = select_dw_row_microkernel(DwRowKernelKey{in, out, Activation::NONE, 9, 1, 1}, GetParam());
+    const std::size_t at = generic.name.find("_generic_") + 9;
+    return std::stoul(generic.name.substr(at)) / 2;
+  };
+  for (DataType in : {DataType::FLOAT32, DataType::BFLOAT16})
+    for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
+      for (std::uint32_t kw : {3u, 9u}) {
+        SCOPED_TRACE(std::string(to_string(in)) + " -> " + std::string(to_string(out)) + " k" + std::to_string(kw));
+        const std::size_t N = lanes(in, out), es = element_size(out);
+        const DwRowMicrokernel k = select_dw_row_microkernel(DwRowKernelKey{in, out, Activation::NONE, kw, 1, 1}, GetParam());
+        const bool even_odd = kw == 3 && in == DataType::BFLOAT16 && out == DataType::BFLOAT16 && N == 16;
+        EXPECT_EQ(k.store_bytes, even_odd ? 2 * N * es : N * es) << k.name;
+        EXPECT_EQ(k.two_row_store_bytes, k.two_rows == nullptr ? 0 : N * es) << k.two_rows_name;
+        if (std::string(hwy::TargetName(GetParam())) == "AVX2" && out == DataType::FLOAT32) {
+          EXPECT_EQ(k.store_bytes, 32u);
+        }
+      }
+  if (dw_row_bf16_pairs_supported() && GetParam() == dw_row_targets().front()) {
+    for (DataType out : {DataType::FLOAT32, DataType::BFLOAT16})
+      EXPECT_EQ(select_dw_row_microkernel(DwRowKernelKey{DataType::BFLOAT16, out, Activation::NONE, 5, 1, 1, true}).store_bytes, 64u);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(EveryTarget, DwRowTest, testing::ValuesIn(dw_row_targets()),
                          [](const testing::TestParamInfo<std::int64_t>& info) { return std::string(hwy::TargetName(info.param)); });
 

@@ -160,10 +160,15 @@ HostProgramEntry build_host_program(const Device& device, const Conv2dParams& p,
   // 4.8 MB in and 1.2 MB out, read its output lines back from L3 on every call.) Only
   // where every pixel is whole 64-byte lines (each line then takes whole streaming
   // stores of one tile: lines shared by two pixels, written part by part, measured
-  // slower than not streaming); the compute kernel also checks the buffer's address
-  // per run. DESIGN.md has the measurements.
+  // slower than not streaming), and where each of the kernels' stores writes whole
+  // lines: not on AVX2, whose 8-channel float32 tiles write half lines (simulated on
+  // an AVX-512 Xeon with the AVX2 kernels, batch 32 float32: convnext_15 1377 / 1360
+  // -> 869 / 911 us without streaming, convnext_14 2791 -> 2129 / 2138, effb0_11 866 /
+  // 823 -> 660 / 654, mnv2_5 413 / 404 -> 334 / 334). The compute kernel also checks
+  // the buffer's address per run. DESIGN.md has the measurements.
+  const bool whole_line_stores = kernel.store_bytes % 64 == 0 && (two_rows == nullptr || kernel.two_row_store_bytes % 64 == 0);
   shape.stream_output = input_bytes + output_bytes > std::uint64_t{cores_available} * device.arch().l1_size && out_stick_bytes % 64 == 0 &&
-                        std::uint64_t{C} * out_es % 64 == 0;
+                        std::uint64_t{C} * out_es % 64 == 0 && whole_line_stores;
 
   HostProgramEntry entry;
   auto plan_ptr = std::make_shared<Conv2dPlan>();

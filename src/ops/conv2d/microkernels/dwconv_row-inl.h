@@ -123,6 +123,11 @@ HWY_INLINE void describe(DwRowKernelTable& table) {
   table.target = hwy::TargetName(HWY_TARGET);
   table.channels_per_tile = kVectors * hn::Lanes(DF());
   table.pixels_per_tile = kPixels;
+  // store_tile writes one vector of channels at a time.
+  for (auto& in : table.store_bytes) {
+    in[0] = hn::Lanes(DF()) * sizeof(float);
+    in[1] = hn::Lanes(DF()) * sizeof(std::uint16_t);
+  }
 }
 
 }  // namespace shardwise::HWY_NAMESPACE

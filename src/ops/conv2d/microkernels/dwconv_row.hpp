@@ -94,6 +94,12 @@ struct DwRowMicrokernel {
   bool bf16_pairs = false;  // reads the bfloat16 pair weights (DwRowShape::pair_weights)
   DwRowFn two_rows = nullptr;  // two output rows per call, where the target has such kernels
   std::string two_rows_name;   // e.g. "dwconv_2rows_f32_f32acc_f32_relu6_k3s1_16c7p_AVX3"; empty without them
+  // The fewest contiguous bytes of a pixel's output one store of the kernel writes (of
+  // the two-row kernel: two_row_store_bytes), with the weights as the host program packs
+  // them: streaming stores pay only where these are whole 64-byte lines (a line written
+  // in parts by streaming stores leaves the core in parts; DwRowShape::stream_output).
+  std::uint32_t store_bytes = 0;
+  std::uint32_t two_row_store_bytes = 0;
 };
 
 // Activations the microkernels fuse (the others run on the TT-faithful kernels).

@@ -235,6 +235,8 @@ DwRowKernelTable pair_table() {
   k.target = "AVX512BF16";
   k.channels_per_tile = kGroup;
   k.pixels_per_tile = kPixels;
+  // store_group: 64-byte stores (16 float32 channels, or the group's 32 bfloat16).
+  k.store_bytes[1][0] = k.store_bytes[1][1] = 64;
   return k;
 }
 

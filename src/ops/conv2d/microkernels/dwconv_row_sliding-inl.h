@@ -311,8 +311,13 @@ DwRowKernelTable sliding_table() {
   fill_sliding<kKw, Activation::RELU>(k, 1);
   fill_sliding<kKw, Activation::RELU6>(k, 2);
   describe<kSlidingVectors, kSlidingPixels>(k);
+  // bfloat16 in and out on the even/odd tiles (the host program always packs the even/odd
+  // weights): one store of 2N channels (sliding_pixels).
+  if (kSlidingVectors == 2 && hn::Lanes(DF()) == 16) k.store_bytes[1][1] = 2 * hn::Lanes(DF()) * sizeof(std::uint16_t);
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
   k.two_row_channels_per_tile = hn::Lanes(DF());
+  k.two_row_store_bytes[0] = hn::Lanes(DF()) * sizeof(float);
+  k.two_row_store_bytes[1] = hn::Lanes(DF()) * sizeof(std::uint16_t);
 #endif
   return k;
 }
