@@ -70,7 +70,11 @@ void BM_DwRow(benchmark::State& state, DataType dtype, std::int64_t target, bool
   call.second_out = std::uint64_t{Wo} * C;
   const DwRowMicrokernel kernel = select_dw_row_microkernel(DwRowKernelKey{dtype, dtype, Activation::NONE, k, stride, 1, pairs}, target);
   const DwRowFn fn = two_rows ? kernel.two_rows : kernel.fn;
-  state.SetLabel(kernel.name);
+  if (fn == nullptr) {  // AVX2 has two-row kernels for 3-wide windows only
+    state.SkipWithError("no two-row kernel for this width on this target");
+    return;
+  }
+  state.SetLabel(two_rows ? kernel.two_rows_name : kernel.name);
   for (auto _ : state) {
     fn(shape, call);
     benchmark::ClobberMemory();

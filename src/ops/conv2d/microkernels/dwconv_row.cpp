@@ -70,7 +70,7 @@ DwRowMicrokernel select_dw_row_microkernel(const DwRowKernelKey& key, std::int64
           pairs, two_rows,
           two_rows == nullptr ? std::string()
                               : fmt::format("dwconv_2rows_{}_f32acc_{}_{}_{}_{}c{}p_{}", short_name(key.input), short_name(key.output),
-                                            to_string(key.activation), family, k.two_row_channels_per_tile, k.pixels_per_tile, k.target),
+                                            to_string(key.activation), family, k.two_row_channels_per_tile, k.two_row_pixels_per_tile, k.target),
           static_cast<std::uint32_t>(k.store_bytes[in][out]), static_cast<std::uint32_t>(two_rows == nullptr ? 0 : k.two_row_store_bytes[out])};
 }
 

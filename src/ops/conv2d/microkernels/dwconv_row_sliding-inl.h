@@ -48,6 +48,20 @@ constexpr std::size_t kSlidingVectors = 1;
 #endif
 constexpr std::size_t kSlidingPixels = 7;
 
+// The two-row kernels (SlidingTwoRows): AVX-512 for every width, 2 rows x 7 pixels x 1
+// vector; AVX2 for width 3 only, whose 16 registers hold 2 rows x 4 pixels (8
+// accumulators), the two kernel rows' 6 weights and a column.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr bool kTwoRows = true;
+constexpr std::size_t kTwoRowPixels = 7, kTwoRowMaxKw = 7;
+#elif HWY_TARGET == HWY_AVX2
+constexpr bool kTwoRows = true;
+constexpr std::size_t kTwoRowPixels = 4, kTwoRowMaxKw = 3;
+#else
+constexpr bool kTwoRows = false;
+constexpr std::size_t kTwoRowPixels = 1, kTwoRowMaxKw = 0;
+#endif
+
 // kEvenOdd (bfloat16 in and out, 2 vectors): channels in even/odd lane order, the
 // weights and bias from the even/odd copy (DwRowShape::even_odd_weights).
 template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, std::size_t kVectors, bool kMasked, bool kEdge,
@@ -132,8 +146,9 @@ struct SlidingTile {
 // i of the call's num_rows + 1 feeds the upper output row with kernel row i and the
 // lower one with kernel row i - 1, so each input column is loaded once for both rows'
 // taps (twice the multiply-adds per load of the one-row tile). One vector of channels
-// x kPixels pixels x 2 rows of accumulators (14 on AVX-512), plus the two kernel rows'
-// weights and one column: at most 29 of the 32 vector registers (kKw = 7).
+// x kPixels pixels x 2 rows of accumulators (14 on AVX-512, 8 on AVX2), plus the two
+// kernel rows' weights and one column: at most 29 of the 32 vector registers (kKw = 7)
+// on AVX-512, 15 of the 16 on AVX2 (kKw = 3).
 // Each row's taps are the one-vector one-row tile's (SlidingTile::tap).
 template <typename In, std::size_t kKw, std::size_t kStride, std::size_t kPixels, bool kMasked, bool kEdge>
 struct SlidingTwoRowTile {
@@ -246,10 +261,11 @@ HWY_INLINE void sliding_pixels(const DwRowShape& s, const DwRowCall& call, std::
 }
 
 // Every pixel tile of the row, the last one shifted left to end at the row's last
-// pixel: tiles of kSlidingPixels, or of 4 or 1 for narrower rows. `tile(pixels, wo)`
+// pixel: tiles of kWidestPixels (kSlidingPixels, or kTwoRowPixels), or of 4 or 1 for
+// narrower rows. `tile(pixels, wo)`
 // computes the tile of pixels [wo, wo + pixels) (pixels a std::integral_constant).
 // After each tile, the next call's input columns that it moved past are prefetched.
-template <typename In, std::size_t kStride, typename Tile>
+template <typename In, std::size_t kStride, std::size_t kWidestPixels, typename Tile>
 HWY_INLINE void row_tiles(const DwRowShape& s, const DwRowCall& call, const Tile& tile) {
   const auto tiles = [&](auto pixels) {
     constexpr std::int64_t kPixels = decltype(pixels)::value;
@@ -265,7 +281,7 @@ HWY_INLINE void row_tiles(const DwRowShape& s, const DwRowCall& call, const Tile
       if (last) break;
     }
   };
-  if (s.out_width >= kSlidingPixels) tiles(std::integral_constant<std::size_t, kSlidingPixels>());
+  if (s.out_width >= kWidestPixels) tiles(std::integral_constant<std::size_t, kWidestPixels>());
   else if (s.out_width >= 4) tiles(std::integral_constant<std::size_t, 4>());
   else tiles(std::integral_constant<std::size_t, 1>());
 }
@@ -273,7 +289,7 @@ HWY_INLINE void row_tiles(const DwRowShape& s, const DwRowCall& call, const Tile
 // One output row: pixel tiles outer, channel blocks inner.
 template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
 void SlidingRow(const DwRowShape& s, const DwRowCall& call) {
-  row_tiles<In, kStride>(s, call, [&](auto pixels, std::int64_t wo) {
+  row_tiles<In, kStride, kSlidingPixels>(s, call, [&](auto pixels, std::int64_t wo) {
     sliding_pixels<In, Out, kAct, kKw, kStride, decltype(pixels)::value>(s, call, wo);
   });
 }
@@ -281,7 +297,7 @@ void SlidingRow(const DwRowShape& s, const DwRowCall& call) {
 // Two output rows (DwRowCall::second_out), the same tiles.
 template <typename In, typename Out, Activation kAct, std::size_t kKw, std::size_t kStride>
 void SlidingTwoRows(const DwRowShape& s, const DwRowCall& call) {
-  row_tiles<In, kStride>(s, call, [&](auto pixels, std::int64_t wo) {
+  row_tiles<In, kStride, kTwoRowPixels>(s, call, [&](auto pixels, std::int64_t wo) {
     two_row_pixels<In, Out, kAct, kKw, kStride, decltype(pixels)::value>(s, call, wo);
   });
 }
@@ -296,12 +312,12 @@ void fill_sliding(DwRowKernelTable& k, int a) {
   k.fn[0][1][a][1] = SlidingRow<float, std::uint16_t, kAct, kKw, 2>;
   k.fn[1][0][a][1] = SlidingRow<std::uint16_t, float, kAct, kKw, 2>;
   k.fn[1][1][a][1] = SlidingRow<std::uint16_t, std::uint16_t, kAct, kKw, 2>;
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  k.two_rows[0][0][a][0] = SlidingTwoRows<float, float, kAct, kKw, 1>;
-  k.two_rows[0][1][a][0] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 1>;
-  k.two_rows[0][0][a][1] = SlidingTwoRows<float, float, kAct, kKw, 2>;
-  k.two_rows[0][1][a][1] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 2>;
-#endif
+  if constexpr (kTwoRows && kKw <= kTwoRowMaxKw) {
+    k.two_rows[0][0][a][0] = SlidingTwoRows<float, float, kAct, kKw, 1>;
+    k.two_rows[0][1][a][0] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 1>;
+    k.two_rows[0][0][a][1] = SlidingTwoRows<float, float, kAct, kKw, 2>;
+    k.two_rows[0][1][a][1] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 2>;
+  }
 }
 
 template <std::size_t kKw>
@@ -314,11 +330,12 @@ DwRowKernelTable sliding_table() {
   // bfloat16 in and out on the even/odd tiles (the host program always packs the even/odd
   // weights): one store of 2N channels (sliding_pixels).
   if (kSlidingVectors == 2 && hn::Lanes(DF()) == 16) k.store_bytes[1][1] = 2 * hn::Lanes(DF()) * sizeof(std::uint16_t);
-#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-  k.two_row_channels_per_tile = hn::Lanes(DF());
-  k.two_row_store_bytes[0] = hn::Lanes(DF()) * sizeof(float);
-  k.two_row_store_bytes[1] = hn::Lanes(DF()) * sizeof(std::uint16_t);
-#endif
+  if constexpr (kTwoRows && kKw <= kTwoRowMaxKw) {
+    k.two_row_channels_per_tile = hn::Lanes(DF());
+    k.two_row_pixels_per_tile = kTwoRowPixels;
+    k.two_row_store_bytes[0] = hn::Lanes(DF()) * sizeof(float);
+    k.two_row_store_bytes[1] = hn::Lanes(DF()) * sizeof(std::uint16_t);
+  }
   return k;
 }
 

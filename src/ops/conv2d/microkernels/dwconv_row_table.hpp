@@ -16,7 +16,8 @@ struct DwRowKernelTable {
   const char* target = "";
   std::size_t channels_per_tile = 0;  // channels in the widest register tile
   std::size_t pixels_per_tile = 0;    // output pixels in the widest register tile
-  std::size_t two_row_channels_per_tile = 0;  // the two-row kernels' tile (2 rows x pixels_per_tile pixels)
+  std::size_t two_row_channels_per_tile = 0;  // the two-row kernels' tile: 2 rows x two_row_pixels_per_tile pixels
+  std::size_t two_row_pixels_per_tile = 0;
   // [input bfloat16][output bfloat16]: the fewest bytes of a pixel one output store of
   // the one-row tiles writes (DwRowMicrokernel::store_bytes), and of the two-row tiles
   // [output bfloat16].
