@@ -51,14 +51,12 @@ constexpr std::size_t kSlidingPixels = 7;
 // The two-row kernels (SlidingTwoRows): AVX-512 for every width, 2 rows x 7 pixels x 1
 // vector; AVX2 for width 3 only, whose 16 registers hold 2 rows x 4 pixels (8
 // accumulators), the two kernel rows' 6 weights and a column.
+// kTwoRowMaxKw 0: none on this target.
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr bool kTwoRows = true;
 constexpr std::size_t kTwoRowPixels = 7, kTwoRowMaxKw = 7;
 #elif HWY_TARGET == HWY_AVX2
-constexpr bool kTwoRows = true;
 constexpr std::size_t kTwoRowPixels = 4, kTwoRowMaxKw = 3;
 #else
-constexpr bool kTwoRows = false;
 constexpr std::size_t kTwoRowPixels = 1, kTwoRowMaxKw = 0;
 #endif
 
@@ -262,8 +260,8 @@ HWY_INLINE void sliding_pixels(const DwRowShape& s, const DwRowCall& call, std::
 
 // Every pixel tile of the row, the last one shifted left to end at the row's last
 // pixel: tiles of kWidestPixels (kSlidingPixels, or kTwoRowPixels), or of 4 or 1 for
-// narrower rows. `tile(pixels, wo)`
-// computes the tile of pixels [wo, wo + pixels) (pixels a std::integral_constant).
+// narrower rows. `tile(pixels, wo)` computes the tile of pixels [wo, wo + pixels)
+// (pixels a std::integral_constant).
 // After each tile, the next call's input columns that it moved past are prefetched.
 template <typename In, std::size_t kStride, std::size_t kWidestPixels, typename Tile>
 HWY_INLINE void row_tiles(const DwRowShape& s, const DwRowCall& call, const Tile& tile) {
@@ -312,7 +310,7 @@ void fill_sliding(DwRowKernelTable& k, int a) {
   k.fn[0][1][a][1] = SlidingRow<float, std::uint16_t, kAct, kKw, 2>;
   k.fn[1][0][a][1] = SlidingRow<std::uint16_t, float, kAct, kKw, 2>;
   k.fn[1][1][a][1] = SlidingRow<std::uint16_t, std::uint16_t, kAct, kKw, 2>;
-  if constexpr (kTwoRows && kKw <= kTwoRowMaxKw) {
+  if constexpr (kKw <= kTwoRowMaxKw) {
     k.two_rows[0][0][a][0] = SlidingTwoRows<float, float, kAct, kKw, 1>;
     k.two_rows[0][1][a][0] = SlidingTwoRows<float, std::uint16_t, kAct, kKw, 1>;
     k.two_rows[0][0][a][1] = SlidingTwoRows<float, float, kAct, kKw, 2>;
@@ -330,7 +328,7 @@ DwRowKernelTable sliding_table() {
   // bfloat16 in and out on the even/odd tiles (the host program always packs the even/odd
   // weights): one store of 2N channels (sliding_pixels).
   if (kSlidingVectors == 2 && hn::Lanes(DF()) == 16) k.store_bytes[1][1] = 2 * hn::Lanes(DF()) * sizeof(std::uint16_t);
-  if constexpr (kTwoRows && kKw <= kTwoRowMaxKw) {
+  if constexpr (kKw <= kTwoRowMaxKw) {
     k.two_row_channels_per_tile = hn::Lanes(DF());
     k.two_row_pixels_per_tile = kTwoRowPixels;
     k.two_row_store_bytes[0] = hn::Lanes(DF()) * sizeof(float);
